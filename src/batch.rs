@@ -1,0 +1,285 @@
+//! `prepare_batch`: body bytes in, one JSON text per entity list out — or every reason
+//! the batch is refused.
+//!
+//! parse (once) → check limits → validate each record → merge records sharing an id →
+//! check references inside the batch → order spans parents-first → write each list as
+//! JSON text with the key's `project_id` on every record. Pure and deterministic.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::json::{parse_body, Body, Item, List, LIST_NAMES};
+use crate::limits::{Limits, MAX_SCORES};
+use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
+use crate::order::{parents_first, IdIndex, ParentProblem};
+use crate::validate::{self, Context, FIELD_NAMES};
+use crate::violation::{At, Code, Rejection, Violations};
+
+/// How many records of each kind a batch holds, after merging records that share an id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub sessions: usize,
+    pub runs: usize,
+    pub spans: usize,
+    pub events: usize,
+    pub prompt_links: usize,
+    pub scores: usize,
+}
+
+/// A batch ready for `private.ingest_batch_with_prompt_links` and
+/// `public.dashboard_bulk_create_scores`: each list is a JSON array text, to be sent as a
+/// `jsonb` parameter as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreparedBatch {
+    pub sessions: String,
+    pub runs: String,
+    /// Parents before children.
+    pub spans: String,
+    pub events: String,
+    pub prompt_links: String,
+    pub scores: String,
+    pub counts: Counts,
+}
+
+/// A valid batch, typed, merged and ordered; each record with its index as sent.
+#[derive(Debug, Default)]
+pub struct CheckedBatch<'a> {
+    pub sessions: Vec<(usize, Session<'a>)>,
+    pub runs: Vec<(usize, Run<'a>)>,
+    pub spans: Vec<(usize, Span<'a>)>,
+    pub events: Vec<(usize, Event<'a>)>,
+    pub prompt_links: Vec<(usize, PromptLink<'a>)>,
+    pub scores: Vec<(usize, Score<'a>)>,
+}
+
+impl CheckedBatch<'_> {
+    /// Records per kind.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            sessions: self.sessions.len(),
+            runs: self.runs.len(),
+            spans: self.spans.len(),
+            events: self.events.len(),
+            prompt_links: self.prompt_links.len(),
+            scores: self.scores.len(),
+        }
+    }
+}
+
+/// Validates and prepares a batch for the project of the API key.
+pub fn prepare_batch(body: &[u8], project_id: Uuid, limits: &Limits) -> Result<PreparedBatch, Rejection> {
+    let checked = check_batch(body, Some(project_id), limits)?;
+    Ok(crate::emit::write(&checked, project_id))
+}
+
+/// Validates a batch with the same rules, for browsers and tools: no project is known, so
+/// a client `project_id` only has to be a UUID.
+pub fn validate_batch(body: &[u8], limits: &Limits) -> Result<Counts, Rejection> {
+    check_batch(body, None, limits).map(|c| c.counts())
+}
+
+/// Every rule, in the contract's order; returns the typed batch or all violations.
+pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits) -> Result<CheckedBatch<'a>, Rejection> {
+    if body.len() > limits.max_body_bytes {
+        return Err(Rejection::single(
+            "$",
+            Code::BodyTooLarge,
+            format!("Payload too large: the body has {} bytes; the limit is {} bytes", body.len(), limits.max_body_bytes),
+        ));
+    }
+    let text = std::str::from_utf8(body).map_err(|e| {
+        Rejection::single("$", Code::InvalidUtf8, format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()))
+    })?;
+    let top = match parse_body(text, &FIELD_NAMES, limits.max_records) {
+        Err(e) => return Err(Rejection::single("$", Code::InvalidJson, format!("Invalid JSON body: {e}"))),
+        Ok(Body::NotObject) => return Err(Rejection::single("$", Code::NotAnObject, "JSON body must be an object")),
+        Ok(Body::Object(top)) => top,
+    };
+    if top.records_seen > limits.max_records {
+        return Err(Rejection::single(
+            "$",
+            Code::TooManyRecords,
+            format!("Payload too large: the batch has {} records; the limit is {} records", top.records_seen, limits.max_records),
+        ));
+    }
+
+    let mut violations = Violations::new(limits.max_violations);
+    let version_ok = top
+        .schema_version
+        .and_then(|raw| raw.get().parse::<f64>().ok())
+        .is_some_and(|v| v == 1.0 || v == 2.0);
+    if !version_ok {
+        violations.push(
+            "schema_version".into(),
+            Code::UnsupportedSchemaVersion,
+            "Unsupported schema_version (expected 1 or 2)".into(),
+        );
+    }
+    for (k, list) in top.lists.iter().enumerate() {
+        if let Some(List::NotArray) = list {
+            violations.push(LIST_NAMES[k].into(), Code::NotAnArray, format!("{} must be an array", LIST_NAMES[k]));
+        }
+    }
+
+    let mut cx = Context { violations: &mut violations, project_id, max_depth: limits.max_depth };
+    let items = |k: usize| match &top.lists[k] {
+        Some(List::Items(items)) => items.as_slice(),
+        _ => &[],
+    };
+    let mut batch = CheckedBatch {
+        sessions: check_list(items(0), 0, &mut cx, validate::check_session),
+        runs: check_list(items(1), 1, &mut cx, validate::check_run),
+        spans: check_list(items(2), 2, &mut cx, validate::check_span),
+        events: check_list(items(3), 3, &mut cx, validate::check_event),
+        prompt_links: check_list(items(4), 4, &mut cx, validate::check_prompt_link),
+        ..CheckedBatch::default()
+    };
+    if items(5).len() > MAX_SCORES {
+        cx.violations.push("scores".into(), Code::TooManyItems, format!("scores must contain at most {MAX_SCORES} items"));
+    }
+    batch.scores = check_list(items(5), 5, &mut cx, validate::check_score);
+
+    batch.sessions = merge(std::mem::take(&mut batch.sessions));
+    batch.runs = merge(std::mem::take(&mut batch.runs));
+    batch.spans = merge(std::mem::take(&mut batch.spans));
+    batch.events = merge(std::mem::take(&mut batch.events));
+    batch.prompt_links = merge(std::mem::take(&mut batch.prompt_links));
+    batch.scores = merge(std::mem::take(&mut batch.scores));
+
+    check_references(&mut batch, &mut violations);
+    if violations.is_empty() {
+        Ok(batch)
+    } else {
+        Err(violations.into_rejection())
+    }
+}
+
+fn check_list<'a, T>(
+    items: &[Item<'a>],
+    k: usize,
+    cx: &mut Context,
+    check: impl Fn(&crate::json::Fields<'a>, At, &mut Context) -> Option<T>,
+) -> Vec<(usize, T)> {
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let at = At { array: LIST_NAMES[k], index };
+        match item {
+            Item::Object(fields) => {
+                if let Some(record) = check(fields, at, cx) {
+                    out.push((index, record));
+                }
+            }
+            Item::NotObject => cx.violations.push(at.record(), Code::NotAnObject, format!("{} is not an object", at.record())),
+        }
+    }
+    out
+}
+
+/// Folds records that share a key into the first of them (see [`Record::absorb`]); the
+/// merged record keeps the first one's place.
+pub fn merge<T: Record>(records: Vec<(usize, T)>) -> Vec<(usize, T)> {
+    let mut keyed: Vec<(T::Key, usize)> = records.iter().enumerate().map(|(k, (_, r))| (r.key(), k)).collect();
+    keyed.sort_unstable();
+    if keyed.windows(2).all(|w| w[0].0 != w[1].0) {
+        return records;
+    }
+    let mut slots: Vec<Option<(usize, T)>> = records.into_iter().map(Some).collect();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        for &(_, later) in &group[1..] {
+            if let Some((_, record)) = slots[later].take() {
+                if let Some((_, first)) = slots[group[0].1].as_mut() {
+                    first.absorb(record);
+                }
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// The rules that need several records: parents and event spans in the same run, prompt
+/// links and scores naming spans of their trace, no self-parents, no cycles; then puts
+/// spans in parents-first order. References to records outside the batch are the
+/// database's to check.
+fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
+    let spans = &batch.spans;
+    let index = IdIndex::new(spans.iter().map(|(_, s)| s.id));
+    let mut parent = Vec::with_capacity(spans.len());
+    for (at, span) in spans {
+        let p = span.parent_span_id.and_then(|id| index.get(id));
+        if let Some(p) = p {
+            let parent_run = spans[p].1.run_id;
+            if parent_run != span.run_id {
+                let path = At { array: "spans", index: *at }.field("parent_span_id");
+                violations.push(
+                    path.clone(),
+                    Code::RunMismatch,
+                    format!(
+                        "{path} refers to span {} of run {parent_run}, not of this span's run {}",
+                        spans[p].1.id, span.run_id
+                    ),
+                );
+            }
+        }
+        parent.push(p);
+    }
+    for (at, event) in &batch.events {
+        let Some(p) = event.span_id.and_then(|id| index.get(id)) else { continue };
+        if spans[p].1.run_id != event.run_id {
+            let path = At { array: "events", index: *at }.field("span_id");
+            violations.push(
+                path.clone(),
+                Code::RunMismatch,
+                format!("{path} refers to span {} of run {}, not of this event's run {}", spans[p].1.id, spans[p].1.run_id, event.run_id),
+            );
+        }
+    }
+    let in_trace = |array: &'static str, at: usize, span_id: Uuid, trace_id: Uuid, violations: &mut Violations| {
+        let Some(p) = index.get(span_id) else { return };
+        if spans[p].1.run_id != trace_id {
+            let path = At { array, index: at }.field("span_id");
+            violations.push(path.clone(), Code::TraceMismatch, format!("{path}: span {span_id} is not part of trace {trace_id}"));
+        }
+    };
+    for (at, link) in &batch.prompt_links {
+        in_trace("prompt_links", *at, link.span_id, link.trace_id, violations);
+    }
+    for (at, score) in &batch.scores {
+        if let Some(span_id) = score.span_id {
+            in_trace("scores", *at, span_id, score.trace_id, violations);
+        }
+    }
+
+    match parents_first(&parent) {
+        Ok(order) => {
+            let mut slots: Vec<Option<(usize, Span)>> = std::mem::take(&mut batch.spans).into_iter().map(Some).collect();
+            batch.spans = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        }
+        Err(problems) => {
+            for problem in problems {
+                match problem {
+                    ParentProblem::SelfParent(i) => {
+                        let path = At { array: "spans", index: spans_at(batch, i) }.field("parent_span_id");
+                        violations.push(path.clone(), Code::SelfParent, format!("{path} is the span's own id: a span cannot be its own parent"));
+                    }
+                    ParentProblem::Cycle(members) => {
+                        let path = At { array: "spans", index: spans_at(batch, members[0]) }.field("parent_span_id");
+                        let mut chain: Vec<String> = members.iter().take(6).map(|&i| batch.spans[i].1.id.to_string()).collect();
+                        if members.len() > 6 {
+                            chain.push("…".into());
+                        }
+                        chain.push(batch.spans[members[0]].1.id.to_string());
+                        violations.push(
+                            path.clone(),
+                            Code::SpanCycle,
+                            format!("{path} makes a cycle of {} spans: {}", members.len(), chain.join(" → ")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn spans_at(batch: &CheckedBatch, position: usize) -> usize {
+    batch.spans[position].0
+}

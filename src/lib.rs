@@ -1,0 +1,31 @@
+//! # NorthStar ingest core
+//!
+//! Validates and prepares the trace batches the NorthStar SDK sends, hashes API keys,
+//! and holds the prompt-template rules. Plain Rust, usable natively; compiled to
+//! WebAssembly (module [`wasm`]) for the Supabase Edge Functions and for browsers.
+//!
+//! The entry points:
+//! - [`prepare_batch`]: body bytes + the key's project → one JSON text per entity list,
+//!   ready to be passed to PostgreSQL as `jsonb`, or a [`Rejection`] listing every
+//!   violation with its JSON path.
+//! - [`validate_batch`]: the same rules without a project.
+//! - [`hash_api_key`], [`parse_bearer`]: the key rules.
+
+pub mod auth;
+pub mod batch;
+mod emit;
+pub mod formats;
+pub mod json;
+pub mod limits;
+pub mod model;
+pub mod order;
+pub mod text;
+pub mod validate;
+pub mod violation;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use auth::{hash_api_key, parse_bearer};
+pub use batch::{prepare_batch, validate_batch, Counts, PreparedBatch};
+pub use limits::Limits;
+pub use violation::{Code, Rejection, Violation};
