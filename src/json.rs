@@ -467,11 +467,6 @@ pub fn is_null(raw: &RawValue) -> bool {
     raw.get() == "null"
 }
 
-/// Makes JSON raw text from a key's bytes for messages: lossy for keys that are not UTF-8.
-pub fn key_text(key: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::formats::{is_valid_timestamp, parse_uuid};
-use crate::json::{decode_str, is_null, key_text, scan_value, Fields, Problem};
+use crate::json::{decode_str, is_null, scan_value, Fields, Problem};
 use crate::model::{Event, EventType, Json, PromptLink, Run, Score, ScoreDataType, Session, Span, SpanKind, Status};
 use crate::text::js_trim;
 use crate::violation::{At, Code, Violations};
@@ -77,9 +77,17 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn new(fields: &'c Fields<'a>, kind: usize, at: At, cx: &'c mut Context<'v>) -> Self {
         let mut r = Reader { fields, names: FIELD_NAMES[kind], at, cx, ok: true };
         for key in &fields.unknown {
-            let key = key_text(key);
-            let path = at.field(&key);
-            r.fail(path.clone(), Code::UnknownKey, format!("{path} is not allowed"));
+            match std::str::from_utf8(key) {
+                Ok(key) => {
+                    let path = at.field(key);
+                    r.fail(path.clone(), Code::UnknownKey, format!("{path} is not allowed"));
+                }
+                // serde_json hands over an unpaired surrogate escape as bytes that are not UTF-8.
+                Err(_) => {
+                    let path = at.record();
+                    r.fail(path.clone(), Code::LoneSurrogate, format!("{path} has a key with an unpaired UTF-16 surrogate escape"));
+                }
+            }
         }
         if fields.unknown_total > fields.unknown.len() {
             let more = fields.unknown_total - fields.unknown.len();

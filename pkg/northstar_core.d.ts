@@ -1,0 +1,89 @@
+/* tslint:disable */
+/* eslint-disable */
+
+/** One broken rule: where (a JSON path such as `spans[3].kind`, or `$` for the whole body), which rule, and what is wrong. */
+export interface Violation { path: string; code: string; message: string }
+/** Records per kind, after records sharing an id were merged. */
+export interface Counts { sessions: number; runs: number; spans: number; events: number; prompt_links: number; scores: number }
+/** A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter. */
+export interface PreparedBatch {
+    ok: true;
+    sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
+    counts: Counts;
+}
+/** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
+export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
+export type PrepareResult = PreparedBatch | RejectedBatch;
+export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
+/** Bounds on one batch; every field is optional and falls back to its default. */
+export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+
+
+
+/**
+ * The limits used when none are given.
+ */
+export function default_limits(): Required<Limits>;
+
+/**
+ * Lowercase hex SHA-256 of the token: the only form in which API keys are stored.
+ */
+export function hash_api_key(token: string): string;
+
+/**
+ * The token of an `Authorization` header value, or `undefined` when it is not a usable
+ * `Bearer` credential.
+ */
+export function parse_bearer(header?: string | null): string | undefined;
+
+/**
+ * Validates an ingest body (the raw request bytes) and prepares it for the project of
+ * the API key: every record stamped with `project_id`, spans parents-first, each list a
+ * JSON text. Throws only for a `project_id` that is not a UUID or bad `limits`.
+ */
+export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined): PrepareResult;
+
+/**
+ * Checks an ingest body with every rule, without a project (for browsers and tools).
+ * Accepts the body as a string or as bytes.
+ */
+export function validate_batch(body: string | Uint8Array, limits: Limits | undefined): ValidateResult;
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly default_limits: () => [number, number, number];
+    readonly hash_api_key: (a: number, b: number) => [number, number];
+    readonly parse_bearer: (a: number, b: number) => [number, number];
+    readonly prepare_batch: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
+    readonly validate_batch: (a: any, b: any) => [number, number, number];
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;

@@ -1,0 +1,38 @@
+# Installs, when missing, the tools the project's scripts need, into project-local
+# folders where possible (.tools/), and puts them on PATH. Sourced, not run.
+# Every step is idempotent and fast when the tool is already there.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOOLS="$ROOT/.tools"
+DENO_VERSION=2.9.6
+export PATH="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# The wasm-bindgen version the crate is locked to (wasm-bindgen-cli must match exactly).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_deno() {
+  if [[ -x "$TOOLS/npm/node_modules/.bin/deno" ]] && [[ "$("$TOOLS/npm/node_modules/.bin/deno" --version | head -1)" == "deno $DENO_VERSION"* ]]; then
+    return
+  fi
+  command -v npm >/dev/null || { echo "npm is needed to install Deno (Node.js 18+)" >&2; return 1; }
+  log "installing Deno $DENO_VERSION (npm package deno) into .tools/npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$TOOLS/npm" "deno@$DENO_VERSION" >&2
+}
+
+ensure_wasm_tools() {
+  command -v cargo >/dev/null || { echo "Rust (cargo) is needed: https://rustup.rs" >&2; return 1; }
+  rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target list --installed | grep -q wasm32-unknown-unknown
+  local want
+  want=$(wasm_bindgen_version)
+  if [[ -x "$TOOLS/bin/wasm-bindgen" ]] && [[ "$("$TOOLS/bin/wasm-bindgen" --version)" == "wasm-bindgen $want" ]]; then
+    return
+  fi
+  log "installing wasm-bindgen-cli $want into .tools (about 3 minutes, once)"
+  # No --locked: its lockfile pins a crate version this registry mirror lacks.
+  cargo install --quiet wasm-bindgen-cli --version "$want" --root "$TOOLS" >&2
+}

@@ -1,0 +1,149 @@
+//! The WebAssembly exports: thin wrappers over the pure API, and the TypeScript types
+//! of what they return. Nothing here panics on input: bad arguments from the caller
+//! throw a JavaScript `Error`; bad batches come back as `{ ok: false, … }`.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::batch::Counts;
+use crate::{Limits, PreparedBatch, Rejection};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** One broken rule: where (a JSON path such as `spans[3].kind`, or `$` for the whole body), which rule, and what is wrong. */
+export interface Violation { path: string; code: string; message: string }
+/** Records per kind, after records sharing an id were merged. */
+export interface Counts { sessions: number; runs: number; spans: number; events: number; prompt_links: number; scores: number }
+/** A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter. */
+export interface PreparedBatch {
+  ok: true;
+  sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
+  counts: Counts;
+}
+/** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
+export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
+export type PrepareResult = PreparedBatch | RejectedBatch;
+export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
+/** Bounds on one batch; every field is optional and falls back to its default. */
+export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+"#;
+
+#[derive(Serialize)]
+struct Prepared<'a> {
+    ok: bool,
+    sessions: &'a str,
+    runs: &'a str,
+    spans: &'a str,
+    events: &'a str,
+    prompt_links: &'a str,
+    scores: &'a str,
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct Validated {
+    ok: bool,
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct Rejected<'a> {
+    ok: bool,
+    #[serde(flatten)]
+    rejection: &'a Rejection,
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
+}
+
+const LIMIT_KEYS: [&str; 4] = ["maxBodyBytes", "maxRecords", "maxDepth", "maxViolations"];
+
+fn limits_from(value: JsValue) -> Result<Limits, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Limits::default());
+    }
+    // serde-wasm-bindgen reads only the declared fields, so a misspelt one would be
+    // ignored silently: check the keys first.
+    let object = value.dyn_ref::<js_sys::Object>().ok_or_else(|| JsError::new("invalid limits: expected an object"))?;
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !LIMIT_KEYS.contains(&key.as_str()) {
+            return Err(JsError::new(&format!("invalid limits: unknown key {key:?} (expected one of {})", LIMIT_KEYS.join(", "))));
+        }
+    }
+    let limits: Limits = serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid limits: {e}")))?;
+    limits.check().map_err(|e| JsError::new(&format!("invalid limits: {e}")))?;
+    Ok(limits)
+}
+
+fn rejected(r: &Rejection) -> Result<JsValue, JsError> {
+    to_js(&Rejected { ok: false, rejection: r })
+}
+
+/// Validates an ingest body (the raw request bytes) and prepares it for the project of
+/// the API key: every record stamped with `project_id`, spans parents-first, each list a
+/// JSON text. Throws only for a `project_id` that is not a UUID or bad `limits`.
+#[wasm_bindgen(unchecked_return_type = "PrepareResult")]
+pub fn prepare_batch(
+    body: &[u8],
+    project_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "Limits | undefined")] limits: JsValue,
+) -> Result<JsValue, JsError> {
+    let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
+    let limits = limits_from(limits)?;
+    match crate::prepare_batch(body, project, &limits) {
+        Ok(PreparedBatch { sessions, runs, spans, events, prompt_links, scores, counts }) => to_js(&Prepared {
+            ok: true,
+            sessions: &sessions,
+            runs: &runs,
+            spans: &spans,
+            events: &events,
+            prompt_links: &prompt_links,
+            scores: &scores,
+            counts,
+        }),
+        Err(r) => rejected(&r),
+    }
+}
+
+/// Checks an ingest body with every rule, without a project (for browsers and tools).
+/// Accepts the body as a string or as bytes.
+#[wasm_bindgen(unchecked_return_type = "ValidateResult")]
+pub fn validate_batch(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Limits | undefined")] limits: JsValue,
+) -> Result<JsValue, JsError> {
+    let limits = limits_from(limits)?;
+    let bytes = if let Some(text) = body.as_string() {
+        text.into_bytes()
+    } else if body.is_instance_of::<js_sys::Uint8Array>() {
+        js_sys::Uint8Array::from(body).to_vec()
+    } else {
+        return Err(JsError::new("body must be a string or a Uint8Array"));
+    };
+    match crate::validate_batch(&bytes, &limits) {
+        Ok(counts) => to_js(&Validated { ok: true, counts }),
+        Err(r) => rejected(&r),
+    }
+}
+
+/// Lowercase hex SHA-256 of the token: the only form in which API keys are stored.
+#[wasm_bindgen]
+pub fn hash_api_key(token: &str) -> String {
+    crate::hash_api_key(token)
+}
+
+/// The token of an `Authorization` header value, or `undefined` when it is not a usable
+/// `Bearer` credential.
+#[wasm_bindgen]
+pub fn parse_bearer(header: Option<String>) -> Option<String> {
+    header.as_deref().and_then(crate::parse_bearer).map(str::to_owned)
+}
+
+/// The limits used when none are given.
+#[wasm_bindgen(unchecked_return_type = "Required<Limits>")]
+pub fn default_limits() -> Result<JsValue, JsError> {
+    to_js(&Limits::default())
+}

@@ -1,0 +1,28 @@
+/**
+ * The NorthStar ingest core (Rust compiled to WebAssembly, generated into `pkg/`),
+ * loaded once per isolate. Importing this module instantiates the wasm synchronously,
+ * so every export is ready to call.
+ *
+ * @module
+ */
+import { initSync } from "../../../pkg/northstar_core.js";
+
+const wasmUrl = new URL("../../../pkg/northstar_core_bg.wasm", import.meta.url);
+initSync({ module: await Deno.readFile(wasmUrl) });
+
+export {
+  default_limits,
+  hash_api_key,
+  parse_bearer,
+  prepare_batch,
+  validate_batch,
+} from "../../../pkg/northstar_core.js";
+export type {
+  Counts,
+  Limits,
+  PreparedBatch,
+  PrepareResult,
+  RejectedBatch,
+  ValidateResult,
+  Violation,
+} from "../../../pkg/northstar_core.js";

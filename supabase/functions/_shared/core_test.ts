@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import {
+  default_limits,
+  hash_api_key,
+  parse_bearer,
+  prepare_batch,
+  type PreparedBatch,
+  type RejectedBatch,
+  validate_batch,
+} from "./core.ts";
+
+const PROJECT = "7b897f13-dad3-41d8-945b-94358423ab85";
+const fixtures = new URL("../../../tests/fixtures/", import.meta.url);
+const exampleA = await Deno.readFile(new URL("example-a.json", fixtures));
+const exampleB = await Deno.readFile(new URL("example-b.json", fixtures));
+const encoder = new TextEncoder();
+
+function prepared(body: Uint8Array): PreparedBatch {
+  const result = prepare_batch(body, PROJECT, undefined);
+  if (!result.ok) throw new Error(`expected acceptance: ${JSON.stringify(result)}`);
+  return result;
+}
+
+function rejected(body: Uint8Array | string, limits?: object): RejectedBatch {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  const result = prepare_batch(bytes, PROJECT, limits);
+  if (result.ok) throw new Error("expected rejection");
+  return result;
+}
+
+function withChange(change: (batch: Record<string, any>) => void): Uint8Array {
+  const batch = JSON.parse(new TextDecoder().decode(exampleA));
+  change(batch);
+  return encoder.encode(JSON.stringify(batch));
+}
+
+Deno.test("hash_api_key gives the contract's test vectors", async () => {
+  assert.equal(hash_api_key("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  assert.equal(hash_api_key(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // Non-ASCII keys are hashed as UTF-8, as the SDK sends them: compare with WebCrypto.
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode("ns_é✓")));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(hash_api_key("ns_é✓"), hex);
+});
+
+Deno.test("parse_bearer follows upstream's header rule", () => {
+  assert.equal(parse_bearer("Bearer ns_abc"), "ns_abc");
+  assert.equal(parse_bearer("bearer   ns_abc  "), "ns_abc");
+  assert.equal(parse_bearer("Basic abc"), undefined);
+  assert.equal(parse_bearer("Bearer    "), undefined);
+  assert.equal(parse_bearer(undefined), undefined);
+  assert.equal(parse_bearer(null as unknown as undefined), undefined);
+});
+
+Deno.test("example A is prepared: project stamped, spans parents-first, counts", () => {
+  const p = prepared(exampleA);
+  assert.deepEqual(p.counts, { sessions: 1, runs: 1, spans: 3, events: 3, prompt_links: 0, scores: 0 });
+  for (const text of [p.sessions, p.runs, p.spans, p.events]) {
+    for (const record of JSON.parse(text)) assert.equal(record.project_id, PROJECT);
+  }
+  const spans = JSON.parse(p.spans);
+  assert.equal(spans[0].id, "a1000000-0000-4000-8000-000000000001");
+  assert.deepEqual(JSON.parse(p.events)[1].content, { query: "api docs" });
+  assert.equal(p.scores, "[]");
+});
+
+Deno.test("example B keeps scores and prompt links", () => {
+  const p = prepared(exampleB);
+  const scores = JSON.parse(p.scores);
+  assert.equal(scores.length, 3);
+  assert.equal(scores[1].string_value, "excellent");
+  assert.deepEqual(JSON.parse(p.prompt_links)[0].variable_values, { doc: "…", max_words: 120 });
+});
+
+Deno.test("children sent before parents come out after them", () => {
+  const p = prepared(withChange((b) => b.spans.reverse()));
+  const ids = JSON.parse(p.spans).map((s: { id: string }) => s.id);
+  assert.equal(ids[0], "a1000000-0000-4000-8000-000000000001");
+});
+
+Deno.test("bad input gets every violation with its path, and upstream's error text", () => {
+  const r = rejected(withChange((b) => {
+    b.spans[0].kind = "llm";
+    b.events[1].created_at = "2024-02-30T00:00:00Z";
+    b.runs[0].project_id = "11111111-2222-4333-8444-555555555555";
+  }));
+  assert.equal(r.status, 400);
+  assert.equal(r.error, "runs[0].project_id does not match the project of the API key");
+  assert.deepEqual(r.errors.map((v) => [v.path, v.code]), [
+    ["runs[0].project_id", "project_mismatch"],
+    ["spans[0].kind", "invalid_enum"],
+    ["events[1].created_at", "invalid_timestamp"],
+  ]);
+  assert.equal(r.total, 3);
+  assert.equal(r.truncated, false);
+});
+
+Deno.test("body-level failures keep upstream's messages", () => {
+  assert.equal(rejected("").error, "Invalid JSON body");
+  assert.equal(rejected("[1]").error, "JSON body must be an object");
+  assert.equal(rejected('{"schema_version":"2"}').error, "Unsupported schema_version (expected 1 or 2)");
+  assert.equal(rejected(new Uint8Array([0x7b, 0xff, 0x7d])).errors[0].code, "invalid_utf8");
+  assert.equal(rejected('{"schema_version":2,"spans":{}}').error, "spans must be an array");
+});
+
+Deno.test("NUL characters and unpaired surrogates are violations, not traps", () => {
+  const nul = rejected('{"schema_version":2,"runs":[{"id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",' +
+    '"session_id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","name":"a\\u0000","started_at":"2025-03-01T12:00:00Z","status":"ok"}]}');
+  assert.deepEqual([nul.errors[0].path, nul.errors[0].code], ["runs[0].name", "nul_character"]);
+  const text = new TextDecoder().decode(exampleA).replace('"cli"', '"\\ud800"');
+  const lone = rejected(text);
+  assert.deepEqual([lone.errors[0].path, lone.errors[0].code], ["sessions[0].metadata", "lone_surrogate"]);
+});
+
+Deno.test("limits answer 413 and can be set per call", () => {
+  const tooBig = rejected(exampleA, { maxBodyBytes: 100 });
+  assert.equal(tooBig.status, 413);
+  assert.equal(tooBig.errors[0].code, "body_too_large");
+  const tooMany = rejected(exampleA, { maxRecords: 2 });
+  assert.equal(tooMany.status, 413);
+  assert.match(tooMany.error, /the limit is 2 records/);
+  assert.throws(() => prepare_batch(exampleA, PROJECT, { maxDepth: 1 }), /maxDepth/);
+  assert.throws(() => prepare_batch(exampleA, PROJECT, { maxRecordz: 1 } as never), /invalid limits/);
+  assert.deepEqual(default_limits(), { maxBodyBytes: 10485760, maxRecords: 10000, maxDepth: 128, maxViolations: 100 });
+});
+
+Deno.test("a project id that is not a UUID is the caller's bug and throws", () => {
+  assert.throws(() => prepare_batch(exampleA, "not-a-uuid", undefined), /project_id must be a UUID/);
+});
+
+Deno.test("validate_batch takes strings or bytes and needs no project", () => {
+  const text = new TextDecoder().decode(exampleA);
+  const fromText = validate_batch(text, undefined);
+  const fromBytes = validate_batch(exampleA, undefined);
+  assert.deepEqual(fromText, fromBytes);
+  assert.equal(fromText.ok, true);
+  const bad = validate_batch('{"schema_version":2,"events":[{}]}', undefined);
+  assert.equal(bad.ok, false);
+  assert.throws(() => validate_batch(42 as never, undefined), /string or a Uint8Array/);
+});
+
+Deno.test("arbitrary bytes never trap the module", () => {
+  let state = 0x1234567;
+  const next = () => (state = (state * 1103515245 + 12345) >>> 0);
+  const pieces = ['{"schema_version":2,', '"spans":[', '{"id":', '"x"', "]", "}", "\\ud800", "\\u0000", "null", ",", ":", "[", "{"];
+  for (let i = 0; i < 3000; i++) {
+    const n = next() % 40;
+    let s = "";
+    for (let k = 0; k < n; k++) s += pieces[next() % pieces.length];
+    const bytes = encoder.encode(s);
+    if (i % 3 === 0 && bytes.length > 0) bytes[next() % bytes.length] = next() & 0xff;
+    const result = prepare_batch(bytes, PROJECT, undefined);
+    assert.ok(result.ok || result.errors.length > 0);
+  }
+  // The module still works after all of that.
+  assert.equal(prepared(exampleA).counts.spans, 3);
+});

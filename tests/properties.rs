@@ -1,0 +1,166 @@
+//! Property tests: no input makes `prepare_batch` panic, and whatever it returns is
+//! well-formed — either lists the database will accept in shape, or violations.
+#![cfg(not(target_arch = "wasm32"))]
+
+use northstar_core::{prepare_batch, Code, Limits};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const PROJECT: &str = "7b897f13-dad3-41d8-945b-94358423ab85";
+
+fn check_invariants(body: &[u8]) {
+    let limits = Limits { max_violations: 10, ..Limits::default() };
+    match prepare_batch(body, Uuid::parse_str(PROJECT).unwrap(), &limits) {
+        Ok(p) => {
+            let lists = [
+                (&p.sessions, p.counts.sessions),
+                (&p.runs, p.counts.runs),
+                (&p.spans, p.counts.spans),
+                (&p.events, p.counts.events),
+                (&p.prompt_links, p.counts.prompt_links),
+                (&p.scores, p.counts.scores),
+            ];
+            for (text, count) in lists {
+                let v: Value = serde_json::from_str(text).expect("prepared list is JSON");
+                let records = v.as_array().expect("prepared list is an array");
+                assert_eq!(records.len(), count);
+                for r in records {
+                    assert_eq!(r["project_id"], PROJECT);
+                }
+            }
+            let spans: Vec<Value> = serde_json::from_str(&p.spans).unwrap();
+            for (i, s) in spans.iter().enumerate() {
+                if let Some(parent) = s.get("parent_span_id") {
+                    if let Some(j) = spans.iter().position(|o| &o["id"] == parent) {
+                        assert!(j < i, "parent after child");
+                    }
+                }
+            }
+        }
+        Err(r) => {
+            assert!(!r.errors.is_empty());
+            assert!(r.errors.len() <= 10 && r.total >= r.errors.len());
+            assert_eq!(r.truncated, r.total > r.errors.len());
+            assert!(r.status == 400 || r.status == 413);
+            let first = &r.errors[0];
+            if !matches!(first.code, Code::InvalidJson | Code::InvalidUtf8) {
+                assert_eq!(r.error, first.message);
+            }
+            for v in &r.errors {
+                assert!(!v.path.is_empty() && !v.message.is_empty());
+            }
+        }
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+        prop_oneof![
+            Just("2025-03-01T12:00:00Z"),
+            Just("a1000000-0000-4000-8000-000000000001"),
+            Just("5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"),
+            Just("ok"),
+            Just("running"),
+            Just("tool"),
+            Just("api"),
+            Just("categorical"),
+            Just("\u{0}"),
+        ]
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{0,8}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+const FIELDS: &[&str] = &[
+    "id", "project_id", "session_id", "run_id", "parent_span_id", "span_id", "trace_id", "prompt_version_id", "name",
+    "kind", "status", "type", "created_at", "started_at", "ended_at", "metadata", "attributes", "error", "content",
+    "iteration", "value", "data_type", "string_value", "source", "comment", "variable_values", "extra",
+];
+const LISTS: &[&str] = &["sessions", "runs", "spans", "events", "prompt_links", "scores"];
+
+fn seed() -> Value {
+    let mut b: Value = serde_json::from_str(include_str!("fixtures/example-b.json")).unwrap();
+    let a: Value = serde_json::from_str(include_str!("fixtures/example-a.json")).unwrap();
+    for k in ["sessions", "runs", "spans", "events"] {
+        b[k] = a[k].clone();
+    }
+    b
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        check_invariants(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_json(v in arb_json()) {
+        check_invariants(v.to_string().as_bytes());
+        let wrapped = json!({"schema_version": 2, "spans": [v.clone()], "events": v});
+        check_invariants(wrapped.to_string().as_bytes());
+    }
+
+    #[test]
+    fn mutated_valid_batches(
+        edits in prop::collection::vec((0..LISTS.len(), 0usize..4, 0..FIELDS.len(), arb_json(), any::<bool>()), 1..5),
+        cut in any::<Option<prop::sample::Index>>(),
+    ) {
+        let mut b = seed();
+        for (list, index, field, value, remove) in edits {
+            let items = b[LISTS[list]].as_array_mut().unwrap();
+            if items.is_empty() {
+                continue;
+            }
+            let n = items.len();
+            let record = &mut items[index % n];
+            if remove {
+                if let Some(o) = record.as_object_mut() {
+                    o.remove(FIELDS[field]);
+                }
+            } else if let Some(o) = record.as_object_mut() {
+                o.insert(FIELDS[field].to_string(), value);
+            }
+        }
+        let mut text = b.to_string().into_bytes();
+        if let Some(cut) = cut {
+            text.truncate(cut.index(text.len() + 1));
+        }
+        check_invariants(&text);
+    }
+
+    #[test]
+    fn duplicated_and_shuffled_records(order in Just(()).prop_perturb(|_, mut rng| {
+        let mut b = seed();
+        for list in LISTS {
+            let items = b[*list].as_array_mut().unwrap();
+            let extra: Vec<Value> = items.iter().filter(|_| rng.random_bool(0.5)).cloned().collect();
+            items.extend(extra);
+            for i in (1..items.len()).rev() {
+                let j = rng.random_range(0..=i);
+                items.swap(i, j);
+            }
+        }
+        b
+    })) {
+        let text = order.to_string();
+        let p = prepare_batch(text.as_bytes(), Uuid::parse_str(PROJECT).unwrap(), &Limits::default());
+        // Duplicates and order never make a valid batch invalid.
+        let p = p.expect("shuffled, duplicated valid batch stays valid");
+        prop_assert_eq!(p.counts.spans, 3);
+        prop_assert_eq!(p.counts.scores, 3);
+        check_invariants(text.as_bytes());
+    }
+}

@@ -1,0 +1,95 @@
+//! The wasm exports, run inside WebAssembly by wasm-bindgen-test (Node runner).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Reflect, Uint8Array, JSON};
+use northstar_core::wasm;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const PROJECT: &str = "7b897f13-dad3-41d8-945b-94358423ab85";
+const EXAMPLE_A: &str = include_str!("fixtures/example-a.json");
+const EXAMPLE_B: &str = include_str!("fixtures/example-b.json");
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+fn parse(text: &JsValue) -> JsValue {
+    JSON::parse(&text.as_string().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn prepare_batch_returns_json_texts_with_the_project() {
+    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::TRUE);
+    let spans: Array = parse(&get(&r, "spans")).dyn_into().unwrap();
+    assert_eq!(spans.length(), 3);
+    for span in spans.iter() {
+        assert_eq!(get(&span, "project_id").as_string().unwrap(), PROJECT);
+    }
+    assert_eq!(get(&get(&r, "counts"), "events").as_f64(), Some(3.0));
+    let b = wasm::prepare_batch(EXAMPLE_B.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&get(&b, "counts"), "scores").as_f64(), Some(3.0));
+}
+
+#[wasm_bindgen_test]
+fn rejection_is_a_plain_object_with_paths() {
+    let body = EXAMPLE_A.replacen("\"agent\"", "\"llm\"", 1);
+    let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::FALSE);
+    assert_eq!(get(&r, "status").as_f64(), Some(400.0));
+    let errors: Array = get(&r, "errors").dyn_into().unwrap();
+    let first = errors.get(0);
+    assert_eq!(get(&first, "path").as_string().unwrap(), "spans[0].kind");
+    assert_eq!(get(&first, "code").as_string().unwrap(), "invalid_enum");
+    assert_eq!(
+        get(&r, "error").as_string().unwrap(),
+        "spans[0].kind must be one of: agent, workflow, model, tool, custom"
+    );
+}
+
+#[wasm_bindgen_test]
+fn limits_come_from_a_js_object_and_typos_throw() {
+    let limits = JSON::parse(r#"{"maxRecords": 3}"#).unwrap();
+    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, limits).unwrap();
+    assert_eq!(get(&r, "status").as_f64(), Some(413.0));
+    let typo = JSON::parse(r#"{"maxRecord": 3}"#).unwrap();
+    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, typo).is_err());
+    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), "nope", JsValue::UNDEFINED).is_err());
+    assert_eq!(get(&wasm::default_limits().unwrap(), "maxRecords").as_f64(), Some(10_000.0));
+}
+
+#[wasm_bindgen_test]
+fn validate_batch_takes_text_or_bytes() {
+    let from_text = wasm::validate_batch(JsValue::from_str(EXAMPLE_A), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&from_text, "ok"), JsValue::TRUE);
+    let bytes = Uint8Array::from(EXAMPLE_A.as_bytes());
+    let from_bytes = wasm::validate_batch(bytes.into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&get(&from_bytes, "counts"), "spans").as_f64(), Some(3.0));
+    assert!(wasm::validate_batch(JsValue::from_f64(1.0), JsValue::UNDEFINED).is_err());
+}
+
+#[wasm_bindgen_test]
+fn keys_and_bearer_headers() {
+    assert_eq!(wasm::hash_api_key("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    assert_eq!(wasm::parse_bearer(Some("Bearer ns_x".into())), Some("ns_x".to_string()));
+    assert_eq!(wasm::parse_bearer(None), None);
+}
+
+#[wasm_bindgen_test]
+fn hostile_inputs_do_not_trap() {
+    let deep = format!("{{\"schema_version\":2,\"events\":[{}{}]}}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = wasm::prepare_batch(deep.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::FALSE);
+    let nested = format!(
+        "{{\"schema_version\":2,\"events\":[{{\"content\":{}{}}}]}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let r = wasm::prepare_batch(nested.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::FALSE);
+    for bytes in [&b"\xff\xfe"[..], b"{\"a\":\"\\ud800\"}", b"", b"{\"spans\":[{\"\\udfff\":1}]}"] {
+        let r = wasm::prepare_batch(bytes, PROJECT, JsValue::UNDEFINED).unwrap();
+        assert_eq!(get(&r, "ok"), JsValue::FALSE);
+    }
+}
