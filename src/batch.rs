@@ -50,6 +50,8 @@ pub struct CheckedBatch<'a> {
     pub events: Vec<(usize, Event<'a>)>,
     pub prompt_links: Vec<(usize, PromptLink<'a>)>,
     pub scores: Vec<(usize, Score<'a>)>,
+    /// Size in the body of each list's text, to size the output.
+    pub sent_bytes: [usize; 6],
 }
 
 impl CheckedBatch<'_> {
@@ -90,8 +92,12 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
     let text = std::str::from_utf8(body).map_err(|e| {
         Rejection::single("$", Code::InvalidUtf8, format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()))
     })?;
-    let top = match parse_body(text, &FIELD_NAMES, limits.max_records) {
-        Err(e) => return Err(Rejection::single("$", Code::InvalidJson, format!("Invalid JSON body: {e}"))),
+    let top = match parse_body(text, &FIELD_NAMES, limits.max_records, limits.max_depth) {
+        Err(e) => {
+            let path = e.path.clone().unwrap_or_else(|| "$".into());
+            let within = e.path.as_ref().map(|p| format!(" (in {p})")).unwrap_or_default();
+            return Err(Rejection::single(path, Code::InvalidJson, format!("Invalid JSON body: {}{within}", e.describe(text))));
+        }
         Ok(Body::NotObject) => return Err(Rejection::single("$", Code::NotAnObject, "JSON body must be an object")),
         Ok(Body::Object(top)) => top,
     };
@@ -106,7 +112,7 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
     let mut violations = Violations::new(limits.max_violations);
     let version_ok = top
         .schema_version
-        .and_then(|raw| raw.get().parse::<f64>().ok())
+        .and_then(|v| v.text.parse::<f64>().ok())
         .is_some_and(|v| v == 1.0 || v == 2.0);
     if !version_ok {
         violations.push(
@@ -122,8 +128,12 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
     }
 
     let mut cx = Context { violations: &mut violations, project_id, max_depth: limits.max_depth };
+    let sent_bytes = std::array::from_fn(|k| match &top.lists[k] {
+        Some(List::Items(_, len)) => *len,
+        _ => 0,
+    });
     let items = |k: usize| match &top.lists[k] {
-        Some(List::Items(items)) => items.as_slice(),
+        Some(List::Items(items, _)) => items.as_slice(),
         _ => &[],
     };
     let mut batch = CheckedBatch {
@@ -132,6 +142,7 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
         spans: check_list(items(2), 2, &mut cx, validate::check_span),
         events: check_list(items(3), 3, &mut cx, validate::check_event),
         prompt_links: check_list(items(4), 4, &mut cx, validate::check_prompt_link),
+        sent_bytes,
         ..CheckedBatch::default()
     };
     if items(5).len() > MAX_SCORES {

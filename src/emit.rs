@@ -80,8 +80,10 @@ impl<'o> Obj<'o> {
     }
 }
 
-fn list<T>(records: &[(usize, T)], write: impl Fn(&mut String, &T)) -> String {
-    let mut out = String::with_capacity(2 + records.len() * 256);
+/// Writes one list; `sent_bytes` (the list's size in the body) sizes the buffer so it is
+/// allocated once: each record grows by at most its project id and key overhead.
+fn list<T>(records: &[(usize, T)], sent_bytes: usize, write: impl Fn(&mut String, &T)) -> String {
+    let mut out = String::with_capacity(2 + sent_bytes + records.len() * 64);
     out.push('[');
     for (_, r) in records {
         write(&mut out, r);
@@ -94,7 +96,7 @@ fn list<T>(records: &[(usize, T)], write: impl Fn(&mut String, &T)) -> String {
 pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
     let pid = project_id;
     PreparedBatch {
-        sessions: list(&batch.sessions, |out, s| {
+        sessions: list(&batch.sessions, batch.sent_bytes[0], |out, s| {
             Obj::begin(out)
                 .uuid("id", s.id)
                 .uuid("project_id", pid)
@@ -103,7 +105,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
                 .raw_opt("metadata", s.metadata.as_deref())
                 .end()
         }),
-        runs: list(&batch.runs, |out, r| {
+        runs: list(&batch.runs, batch.sent_bytes[1], |out, r| {
             Obj::begin(out)
                 .uuid("id", r.id)
                 .uuid("project_id", pid)
@@ -116,7 +118,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
                 .raw_opt("metadata", r.metadata.as_deref())
                 .end()
         }),
-        spans: list(&batch.spans, |out, s| {
+        spans: list(&batch.spans, batch.sent_bytes[2], |out, s| {
             let mut o = Obj::begin(out);
             o.uuid("id", s.id)
                 .uuid("project_id", pid)
@@ -133,7 +135,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
             }
             o.raw_opt("attributes", s.attributes.as_deref()).end()
         }),
-        events: list(&batch.events, |out, e| {
+        events: list(&batch.events, batch.sent_bytes[3], |out, e| {
             Obj::begin(out)
                 .uuid("id", e.id)
                 .uuid("project_id", pid)
@@ -145,7 +147,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
                 .raw_opt("attributes", e.attributes.as_deref())
                 .end()
         }),
-        prompt_links: list(&batch.prompt_links, |out, l| {
+        prompt_links: list(&batch.prompt_links, batch.sent_bytes[4], |out, l| {
             Obj::begin(out)
                 .uuid("project_id", pid)
                 .uuid("trace_id", l.trace_id)
@@ -154,7 +156,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
                 .raw("variable_values", l.variable_values.as_deref().unwrap_or("{}"))
                 .end()
         }),
-        scores: list(&batch.scores, |out, s| {
+        scores: list(&batch.scores, batch.sent_bytes[5], |out, s| {
             Obj::begin(out)
                 .uuid("id", s.id)
                 .uuid("project_id", pid)

@@ -1,34 +1,70 @@
-//! One pass of serde_json over the body, keeping borrowed raw text for every field.
+//! One pass over the body: JSON syntax, the checks PostgreSQL's `jsonb` needs, and the
+//! filing of every record field's raw text, all at once.
 //!
-//! The body is parsed exactly once. The top-level object and each record are read with
-//! visitors that file every field's raw JSON text (`&RawValue`) into a fixed slot by
-//! name; free-form values (metadata, attributes, content, …) are never turned into a
-//! tree. They are checked by [`scan_value`], a linear scan for what PostgreSQL's `jsonb`
-//! would refuse (NUL, unpaired surrogates, absurd numbers) and for nesting depth.
+//! This is a purpose-built reader rather than serde_json because of what the ingest path
+//! needs: the body is read exactly once (strings are skimmed eight bytes at a time), no
+//! tree is ever built for free-form values (metadata, attributes, content, …), and
+//! every problem is known together with where it is. It checks:
+//! - JSON syntax (RFC 8259), reported with line, column and the record field it was in;
+//! - `\u0000` escapes and unpaired surrogate escapes, which `jsonb` refuses;
+//! - nesting depth, against `Limits::max_depth`;
+//! - number literals PostgreSQL's `numeric` would overflow on.
 //!
-//! serde_json's skipping of values is iterative, so no input can exhaust the stack.
+//! The body must already be UTF-8 (checked once by the caller with `std::str::from_utf8`).
+//! Nothing here recurses on input depth: containers inside values are tracked with an
+//! explicit stack, so no input can exhaust the call stack. A differential property test
+//! (`tests/properties.rs`) holds this reader to serde_json's verdict on syntax.
 
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::fmt;
-
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 /// Most fields any record kind has (spans: 12).
 pub const MAX_FIELDS: usize = 12;
 /// Unknown keys kept per record for reporting; more are counted.
 const MAX_UNKNOWN_KEPT: usize = 8;
 
-/// A record as sent: each known field's raw JSON text in the slot of its name.
+/// A value as sent: its raw JSON text and the first problem found inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Val<'a> {
+    /// The exact JSON text of the value.
+    pub text: &'a str,
+    /// The first NUL, unpaired surrogate, over-deep nesting or oversized number inside.
+    pub problem: Option<Problem>,
+    /// For a string: whether it holds escapes (so it must be decoded, not borrowed).
+    pub escaped: bool,
+}
+
+impl<'a> Val<'a> {
+    /// True for the literal `null`.
+    pub fn is_null(&self) -> bool {
+        self.text == "null"
+    }
+
+    /// The decoded string, `Ok(None)` when the value is not a string; NUL and unpaired
+    /// surrogates are reported, never decoded.
+    pub fn as_str(&self) -> Result<Option<Cow<'a, str>>, Problem> {
+        if !self.text.starts_with('"') {
+            return Ok(None);
+        }
+        if let Some(p) = self.problem {
+            return Err(p);
+        }
+        let inner = &self.text[1..self.text.len() - 1];
+        if !self.escaped {
+            return Ok(Some(Cow::Borrowed(inner)));
+        }
+        unescape(inner).map(|s| Some(Cow::Owned(s)))
+    }
+}
+
+/// A record as sent: each known field's value in the slot of its name.
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
-    /// Slot `i` holds the value of `names[i]`; a repeated key keeps its last value,
-    /// as `JSON.parse` and PostgreSQL's `jsonb` do.
-    pub slots: [Option<&'a RawValue>; MAX_FIELDS],
-    /// Keys the schema does not allow, in object order (raw bytes: a key with an
-    /// unpaired surrogate escape is not UTF-8).
-    pub unknown: Vec<Cow<'a, [u8]>>,
+    /// Slot `i` holds the value of `names[i]`; a repeated key keeps its last value, as
+    /// `JSON.parse` and PostgreSQL's `jsonb` do.
+    pub slots: [Option<Val<'a>>; MAX_FIELDS],
+    /// Keys the schema does not allow, decoded, in object order (`Err` for a key with an
+    /// unpaired surrogate escape).
+    pub unknown: Vec<Result<Cow<'a, str>, Problem>>,
     /// How many unknown keys there were in all.
     pub unknown_total: usize,
 }
@@ -37,7 +73,7 @@ pub struct Fields<'a> {
 #[derive(Debug)]
 pub enum Item<'a> {
     /// A JSON object, filed by field name.
-    Object(Box<Fields<'a>>),
+    Object(Fields<'a>),
     /// Any other JSON value.
     NotObject,
 }
@@ -47,8 +83,9 @@ pub enum Item<'a> {
 pub enum List<'a> {
     /// `null`: the same as `[]`.
     Null,
-    /// An array and its elements (only as many as the record budget allowed).
-    Items(Vec<Item<'a>>),
+    /// An array and its elements (only as many as the record budget allowed), with the
+    /// length of the array's text.
+    Items(Vec<Item<'a>>, usize),
     /// Any other JSON value.
     NotArray,
 }
@@ -68,246 +105,15 @@ pub const LIST_NAMES: [&str; 6] = ["sessions", "runs", "spans", "events", "promp
 /// The keys of the body object that matter; other keys are ignored, as upstream does.
 #[derive(Debug, Default)]
 pub struct TopLevel<'a> {
-    /// Raw `schema_version`, if present.
-    pub schema_version: Option<&'a RawValue>,
+    /// `schema_version`, if present.
+    pub schema_version: Option<Val<'a>>,
     /// The entity lists in [`LIST_NAMES`] order; `None` when the key is absent.
     pub lists: [Option<List<'a>>; 6],
     /// Records seen across all lists, including those past the budget.
     pub records_seen: usize,
 }
 
-/// Parses a body that is already known to be UTF-8.
-///
-/// `field_names[k]` lists the allowed keys of records in list `k`. At most
-/// `max_records` records are kept; the rest are only counted (in `records_seen`), so a
-/// body of millions of tiny records costs no more memory than the budget allows.
-pub fn parse_body<'a>(
-    text: &'a str,
-    field_names: &'static [&'static [&'static str]; 6],
-    max_records: usize,
-) -> Result<Body<'a>, serde_json::Error> {
-    let budget = Cell::new(max_records);
-    let seen = Cell::new(0usize);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let body = BodySeed { field_names, budget: &budget, seen: &seen }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(match body {
-        Body::Object(mut top) => {
-            top.records_seen = seen.get();
-            Body::Object(top)
-        }
-        other => other,
-    })
-}
-
-struct BodySeed<'b> {
-    field_names: &'static [&'static [&'static str]; 6],
-    budget: &'b Cell<usize>,
-    seen: &'b Cell<usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
-    type Value = Body<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for BodySeed<'_> {
-    type Value = Body<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut top = TopLevel::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            if &*key == b"schema_version" {
-                top.schema_version = Some(map.next_value::<&'de RawValue>()?);
-            } else if let Some(k) = LIST_NAMES.iter().position(|n| n.as_bytes() == &*key) {
-                let seed = ListSeed { names: self.field_names[k], budget: self.budget, seen: self.seen };
-                top.lists[k] = Some(map.next_value_seed(seed)?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Body::Object(Box::new(top)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(Body::NotObject)
-    }
-    forward_scalars!(Body::NotObject);
-}
-
-struct ListSeed<'b> {
-    names: &'static [&'static str],
-    budget: &'b Cell<usize>,
-    seen: &'b Cell<usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = List<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = List<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of records")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        loop {
-            if self.budget.get() == 0 {
-                // Past the budget: count, do not keep.
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    self.seen.set(self.seen.get() + 1);
-                }
-                break;
-            }
-            match seq.next_element_seed(RecordSeed { names: self.names })? {
-                Some(item) => {
-                    items.push(item);
-                    self.budget.set(self.budget.get() - 1);
-                    self.seen.set(self.seen.get() + 1);
-                }
-                None => break,
-            }
-        }
-        Ok(List::Items(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        drain_map(map)?;
-        Ok(List::NotArray)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(List::Null)
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(List::Null)
-    }
-    forward_scalars!(List::NotArray, no_unit);
-}
-
-struct RecordSeed {
-    names: &'static [&'static str],
-}
-
-impl<'de> DeserializeSeed<'de> for RecordSeed {
-    type Value = Item<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordSeed {
-    type Value = Item<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a record object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Box::<Fields<'de>>::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match self.names.iter().position(|n| n.as_bytes() == &*key) {
-                Some(i) => fields.slots[i] = Some(map.next_value::<&'de RawValue>()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    fields.unknown_total += 1;
-                    if fields.unknown.len() < MAX_UNKNOWN_KEPT {
-                        fields.unknown.push(key);
-                    }
-                }
-            }
-        }
-        Ok(Item::Object(fields))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(Item::NotObject)
-    }
-    forward_scalars!(Item::NotObject);
-}
-
-/// Reads an object key as raw bytes without rejecting unpaired surrogate escapes (they
-/// come back as bytes that are not UTF-8), so they can be reported with a path.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, [u8]>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_bytes(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, [u8]>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_vec()))
-    }
-    fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v.as_bytes()))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.as_bytes().to_vec()))
-    }
-}
-
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// Implements the scalar `visit_*` methods of a visitor as "not the shape we wanted".
-macro_rules! forward_scalars {
-    ($value:expr) => {
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        forward_scalars!($value, no_unit);
-    };
-    ($value:expr, no_unit) => {
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_bytes<E>(self, _: &[u8]) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-    };
-}
-use forward_scalars;
-
-/// What [`scan_value`] and [`decode_str`] can find wrong with a valid JSON text.
+/// What can be wrong inside a syntactically valid value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
     /// A `\u0000` escape: PostgreSQL text and jsonb cannot hold U+0000.
@@ -316,242 +122,644 @@ pub enum Problem {
     LoneSurrogate,
     /// Nested deeper than allowed.
     TooDeep,
-    /// A number literal longer than [`MAX_NUMBER_DIGITS`] or with an exponent beyond
+    /// A number literal longer than [`MAX_NUMBER_CHARS`] or with an exponent beyond
     /// [`MAX_NUMBER_EXPONENT`]: PostgreSQL's `numeric` overflows on such values.
     NumberOutOfRange,
 }
 
-/// Longest number literal accepted inside free-form JSON.
-pub const MAX_NUMBER_DIGITS: usize = 1000;
-/// Largest absolute decimal exponent accepted inside free-form JSON.
+/// Longest number literal accepted.
+pub const MAX_NUMBER_CHARS: usize = 1000;
+/// Largest absolute decimal exponent accepted.
 pub const MAX_NUMBER_EXPONENT: u32 = 10_000;
 
-/// Scans one syntactically valid JSON value for what PostgreSQL's `jsonb` would refuse.
-///
-/// `depth` is the nesting level of the value's container; the value's own `{`/`[` is
-/// `depth + 1`, which may not exceed `max_depth`.
-pub fn scan_value(text: &str, depth: usize, max_depth: usize) -> Result<(), Problem> {
-    let b = text.as_bytes();
-    let mut depth = depth;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'"' => i = scan_string(b, i + 1)?,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max_depth {
-                    return Err(Problem::TooDeep);
-                }
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b'-' | b'0'..=b'9' => i = scan_number(b, i)?,
-            _ => i += 1,
-        }
-    }
-    Ok(())
+/// A JSON syntax error: what, where (byte offset), and in which field when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// What was wrong.
+    pub what: &'static str,
+    /// Byte offset into the body.
+    pub offset: usize,
+    /// The JSON path of the value being read, when inside a record.
+    pub path: Option<String>,
 }
 
-/// Scans a string body starting just after its opening quote; returns the index just
-/// after the closing quote.
-fn scan_string(b: &[u8], mut i: usize) -> Result<usize, Problem> {
-    loop {
-        // Fast path: skip eight plain bytes at a time.
-        while i + 8 <= b.len() {
-            let w = u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
-            if has_byte(w, b'"') || has_byte(w, b'\\') {
+impl SyntaxError {
+    /// "`what` at line L column C" (1-based; columns count characters).
+    pub fn describe(&self, text: &str) -> String {
+        let before = text.get(..self.offset.min(text.len())).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("{} at line {line} column {column}", self.what)
+    }
+}
+
+type Res<T> = Result<T, SyntaxError>;
+
+/// Parses a body that is already known to be UTF-8.
+///
+/// `field_names[k]` lists the allowed keys of records in list `k`. At most
+/// `max_records` records are kept; the rest are read and counted (in `records_seen`)
+/// but not stored, so no body costs more memory than the budget allows.
+pub fn parse_body<'a>(
+    text: &'a str,
+    field_names: &'static [&'static [&'static str]; 6],
+    max_records: usize,
+    max_depth: usize,
+) -> Result<Body<'a>, SyntaxError> {
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, max_depth, budget: max_records, seen: 0, stack: Vec::new() };
+    r.ws();
+    let body = if r.peek() == Some(b'{') { Body::Object(Box::new(r.top(field_names)?)) } else {
+        r.value(1)?;
+        Body::NotObject
+    };
+    r.ws();
+    if r.i != r.b.len() {
+        return Err(r.err("trailing characters after the JSON value"));
+    }
+    Ok(match body {
+        Body::Object(mut top) => {
+            top.records_seen = r.seen;
+            Body::Object(top)
+        }
+        other => other,
+    })
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    max_depth: usize,
+    budget: usize,
+    seen: usize,
+    /// Open containers while skimming a value: true for objects.
+    stack: Vec<bool>,
+}
+
+/// Remembers the first problem of a value.
+fn note(problem: &mut Option<Problem>, p: Problem) {
+    if problem.is_none() {
+        *problem = Some(p);
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, what: &'static str) -> SyntaxError {
+        SyntaxError { what, offset: self.i, path: None }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Res<()> {
+        self.ws();
+        if self.peek() == Some(byte) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+
+    /// After an element of a container: `true` if another follows (a comma was read),
+    /// `false` at the closing byte (consumed).
+    fn more(&mut self, close: u8) -> Res<bool> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => Err(self.err(if close == b'}' { "expected ',' or '}'" } else { "expected ',' or ']'" })),
+        }
+    }
+
+    /// Reads an opening `{` or `[` and reports whether the container is empty (then its
+    /// closing byte is consumed too).
+    fn open(&mut self, close: u8) -> bool {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads a key and its colon; returns the key's raw inner text and whether it has
+    /// escapes.
+    fn key(&mut self) -> Res<(&'a str, bool, Option<Problem>)> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let start = self.i + 1;
+        let (escaped, problem) = self.string()?;
+        let key = &self.text[start..self.i - 1];
+        self.expect(b':', "expected ':'")?;
+        Ok((key, escaped, problem))
+    }
+
+    fn top(&mut self, field_names: &'static [&'static [&'static str]; 6]) -> Res<TopLevel<'a>> {
+        let mut top = TopLevel::default();
+        if self.open(b'}') {
+            return Ok(top);
+        }
+        loop {
+            let (key, escaped, problem) = self.key()?;
+            let key = decoded_key(key, escaped, problem);
+            self.ws();
+            match key.as_deref() {
+                Ok("schema_version") => top.schema_version = Some(self.value(2)?),
+                Ok(name) => match LIST_NAMES.iter().position(|n| *n == name) {
+                    Some(k) => top.lists[k] = Some(self.list(field_names[k], LIST_NAMES[k])?),
+                    None => {
+                        self.value(2)?;
+                    }
+                },
+                Err(_) => {
+                    self.value(2)?;
+                }
+            }
+            if !self.more(b'}')? {
+                return Ok(top);
+            }
+        }
+    }
+
+    fn list(&mut self, names: &'static [&'static str], list: &'static str) -> Res<List<'a>> {
+        let start = self.i;
+        match self.peek() {
+            Some(b'[') => {}
+            Some(b'n') => {
+                let v = self.value(2)?;
+                return Ok(if v.is_null() { List::Null } else { List::NotArray });
+            }
+            _ => {
+                self.value(2)?;
+                return Ok(List::NotArray);
+            }
+        }
+        let mut items = Vec::new();
+        if self.open(b']') {
+            return Ok(List::Items(items, self.i - start));
+        }
+        for index in 0.. {
+            self.ws();
+            self.seen += 1;
+            let keep = self.budget > 0;
+            let item = if self.peek() == Some(b'{') {
+                // A syntax error inside names the record, and the field when known.
+                let fields = self.record(names).map_err(|mut e| {
+                    let at = crate::violation::At { array: list, index };
+                    e.path = Some(match e.path.take() {
+                        Some(key) => at.field(&key),
+                        None => at.record(),
+                    });
+                    e
+                })?;
+                Item::Object(fields)
+            } else {
+                self.value(3)?;
+                Item::NotObject
+            };
+            if keep {
+                self.budget -= 1;
+                items.push(item);
+            }
+            if !self.more(b']')? {
                 break;
             }
-            i += 8;
         }
-        match b.get(i) {
-            None => return Ok(i),
-            Some(b'"') => return Ok(i + 1),
-            Some(b'\\') => {
-                if b.get(i + 1) == Some(&b'u') {
-                    let cp = hex4(b, i + 2);
-                    if cp == 0 {
-                        return Err(Problem::Nul);
-                    }
-                    if (0xD800..0xDC00).contains(&cp) {
-                        let low = if b.get(i + 6) == Some(&b'\\') && b.get(i + 7) == Some(&b'u') { hex4(b, i + 8) } else { 0 };
-                        if !(0xDC00..0xE000).contains(&low) {
-                            return Err(Problem::LoneSurrogate);
+        Ok(List::Items(items, self.i - start))
+    }
+
+    fn record(&mut self, names: &'static [&'static str]) -> Res<Fields<'a>> {
+        let mut fields = Fields::default();
+        if self.open(b'}') {
+            return Ok(fields);
+        }
+        loop {
+            let (key, escaped, problem) = self.key()?;
+            self.ws();
+            let slot = if escaped || problem.is_some() { None } else { slot_of(names, key) };
+            match slot {
+                Some(s) => {
+                    fields.slots[s] = Some(self.value(3).map_err(|mut e| {
+                        e.path.get_or_insert_with(|| key.to_string());
+                        e
+                    })?)
+                }
+                None => {
+                    let decoded = decoded_key(key, escaped, problem);
+                    let known = decoded.as_deref().ok().and_then(|k| slot_of(names, k));
+                    let value = self.value(3)?;
+                    match known {
+                        Some(s) => fields.slots[s] = Some(value),
+                        None => {
+                            fields.unknown_total += 1;
+                            if fields.unknown.len() < MAX_UNKNOWN_KEPT {
+                                fields.unknown.push(decoded);
+                            }
                         }
-                        i += 12;
-                    } else if (0xDC00..0xE000).contains(&cp) {
-                        return Err(Problem::LoneSurrogate);
-                    } else {
-                        i += 6;
                     }
-                } else {
-                    i += 2;
                 }
             }
-            Some(_) => i += 1,
+            if !self.more(b'}')? {
+                return Ok(fields);
+            }
         }
+    }
+
+    /// Reads any JSON value whose container is at nesting level `depth`, without
+    /// recursion, noting the first problem inside it.
+    fn value(&mut self, depth: usize) -> Res<Val<'a>> {
+        self.ws();
+        let start = self.i;
+        let mut problem = None;
+        let mut escaped = false;
+        self.stack.clear();
+        loop {
+            // At the start of a value.
+            self.ws();
+            match self.peek() {
+                Some(b'{') => {
+                    if depth + self.stack.len() + 1 > self.max_depth {
+                        note(&mut problem, Problem::TooDeep);
+                    }
+                    if self.open(b'}') {
+                        // empty object: fall through to "after a value"
+                    } else {
+                        self.stack.push(true);
+                        let (_, _, p) = self.key()?;
+                        if let Some(p) = p {
+                            note(&mut problem, p);
+                        }
+                        continue;
+                    }
+                }
+                Some(b'[') => {
+                    if depth + self.stack.len() + 1 > self.max_depth {
+                        note(&mut problem, Problem::TooDeep);
+                    }
+                    if !self.open(b']') {
+                        self.stack.push(false);
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    let (e, p) = self.string()?;
+                    escaped |= e;
+                    if let Some(p) = p {
+                        note(&mut problem, p);
+                    }
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    if let Some(p) = self.number()? {
+                        note(&mut problem, p);
+                    }
+                }
+                Some(b't') => self.literal("true")?,
+                Some(b'f') => self.literal("false")?,
+                Some(b'n') => self.literal("null")?,
+                None => return Err(self.err("unexpected end of input, expected a value")),
+                Some(_) => return Err(self.err("expected a value")),
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                let Some(&is_object) = self.stack.last() else {
+                    return Ok(Val { text: &self.text[start..self.i], problem, escaped });
+                };
+                if self.more(if is_object { b'}' } else { b']' })? {
+                    if is_object {
+                        let (_, _, p) = self.key()?;
+                        if let Some(p) = p {
+                            note(&mut problem, p);
+                        }
+                    }
+                    break;
+                }
+                self.stack.pop();
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &'static str) -> Res<()> {
+        if self.b[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+
+    /// Reads a number; its grammar is RFC 8259's. Returns a problem for literals
+    /// PostgreSQL's `numeric` cannot take.
+    fn number(&mut self) -> Res<Option<Problem>> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.err("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.err("invalid number: expected a digit after '.'"));
+            }
+            self.digits();
+        }
+        let mut exponent: u32 = 0;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.err("invalid number: expected a digit in the exponent"));
+            }
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                exponent = exponent.saturating_mul(10).saturating_add((d - b'0') as u32);
+                self.i += 1;
+            }
+        }
+        Ok((self.i - start > MAX_NUMBER_CHARS || exponent > MAX_NUMBER_EXPONENT).then_some(Problem::NumberOutOfRange))
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+    }
+
+    /// Reads a string from its opening quote; returns whether it has escapes and its first
+    /// problem. Plain stretches are skimmed eight bytes at a time.
+    fn string(&mut self) -> Res<(bool, Option<Problem>)> {
+        self.i += 1;
+        let b = self.b;
+        let mut escaped = false;
+        let mut problem = None;
+        loop {
+            // Jump over plain bytes a word at a time, straight to the first byte that
+            // matters (the mask's lowest flagged byte is exact).
+            while let Some(chunk) = b.get(self.i..self.i + 8) {
+                let mask = attention_mask(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
+                if mask != 0 {
+                    self.i += (mask.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.i += 8;
+            }
+            match b.get(self.i) {
+                None => return Err(self.err("unterminated string")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok((escaped, problem));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(self.i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                        Some(b'u') => {
+                            let cp = self.hex4(self.i + 2)?;
+                            self.i += 6;
+                            if cp == 0 {
+                                note(&mut problem, Problem::Nul);
+                            } else if (0xD800..0xDC00).contains(&cp) {
+                                let pair = b.get(self.i) == Some(&b'\\') && b.get(self.i + 1) == Some(&b'u');
+                                let low = if pair { self.hex4(self.i + 2)? } else { 0 };
+                                if (0xDC00..0xE000).contains(&low) {
+                                    self.i += 6;
+                                } else {
+                                    note(&mut problem, Problem::LoneSurrogate);
+                                }
+                            } else if (0xDC00..0xE000).contains(&cp) {
+                                note(&mut problem, Problem::LoneSurrogate);
+                            }
+                        }
+                        _ => return Err(self.err("invalid escape in string")),
+                    }
+                }
+                Some(c) if *c < 0x20 => return Err(self.err("control character in string")),
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Res<u32> {
+        let digits = self.b.get(at..at + 4).ok_or_else(|| self.err("unterminated \\u escape"))?;
+        digits.iter().try_fold(0u32, |n, &d| {
+            let v = (d as char).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
+            Ok(n * 16 + v)
+        })
     }
 }
 
-/// True when any byte of `w` equals `byte` (the classic SWAR zero-byte test).
+/// The high bit of each byte of the word that is `"`, `\` or a control character
+/// (< 0x20). Only the lowest flagged byte is exact (a borrow can flag the bytes above it).
+#[inline(always)]
+fn attention_mask(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * b'"' as u64);
+    let backslash = w ^ (ONES * b'\\' as u64);
+    // Bytes below 0x20 and bytes equal to zero after the XORs: the classic has-zero and
+    // has-less-than tests, exact as booleans for these constants. Bytes ≥ 0x80 are
+    // masked out of the control test by `!w`.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    zero(quote) | zero(backslash) | control
+}
+
+/// The slot of a field name. Names are short, so a plain byte loop beats calling memcmp.
 #[inline]
-fn has_byte(w: u64, byte: u8) -> bool {
-    let x = w ^ (0x0101_0101_0101_0101u64 * byte as u64);
-    (x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080) != 0
+fn slot_of(names: &[&str], key: &str) -> Option<usize> {
+    let key = key.as_bytes();
+    names.iter().position(|n| {
+        let n = n.as_bytes();
+        n.len() == key.len() && n.iter().zip(key).all(|(a, b)| a == b)
+    })
 }
 
-/// The four hex digits at `b[at..at+4]` as a number; 0xFFFF_FFFF if they are not there
-/// (cannot happen in text serde_json accepted).
-fn hex4(b: &[u8], at: usize) -> u32 {
-    let Some(digits) = b.get(at..at + 4) else { return u32::MAX };
-    let mut n = 0u32;
-    for &d in digits {
-        let v = match d {
-            b'0'..=b'9' => d - b'0',
-            b'a'..=b'f' => d - b'a' + 10,
-            b'A'..=b'F' => d - b'A' + 10,
-            _ => return u32::MAX,
+/// Decodes a key's inner text; `Err` for an unpaired surrogate.
+fn decoded_key(raw: &str, escaped: bool, problem: Option<Problem>) -> Result<Cow<'_, str>, Problem> {
+    match problem {
+        Some(Problem::LoneSurrogate) => Err(Problem::LoneSurrogate),
+        _ if !escaped => Ok(Cow::Borrowed(raw)),
+        _ => unescape(raw).map(Cow::Owned),
+    }
+}
+
+/// Decodes the escapes of a string's inner text (already checked for syntax).
+pub fn unescape(inner: &str) -> Result<String, Problem> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.char_indices();
+    let hex = |at: usize| inner.get(at..at + 4).and_then(|h| u32::from_str_radix(h, 16).ok());
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, e)) = chars.next() else { break };
+        let decoded = match e {
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let cp = hex(i + 2).ok_or(Problem::LoneSurrogate)?;
+                for _ in 0..4 {
+                    chars.next();
+                }
+                if (0xD800..0xDC00).contains(&cp) {
+                    let low = if inner.get(i + 6..i + 8) == Some("\\u") { hex(i + 8) } else { None };
+                    let low = low.filter(|l| (0xDC00..0xE000).contains(l)).ok_or(Problem::LoneSurrogate)?;
+                    for _ in 0..6 {
+                        chars.next();
+                    }
+                    char::from_u32(0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)).ok_or(Problem::LoneSurrogate)?
+                } else {
+                    char::from_u32(cp).ok_or(Problem::LoneSurrogate)?
+                }
+            }
+            other => other,
         };
-        n = n * 16 + v as u32;
+        out.push(decoded);
     }
-    n
-}
-
-/// Scans a number literal at `b[i..]`; returns the index after it.
-fn scan_number(b: &[u8], start: usize) -> Result<usize, Problem> {
-    let mut i = start;
-    while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'0'..=b'9') {
-        i += 1;
-    }
-    let mut exponent: u32 = 0;
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        while i < b.len() && b[i].is_ascii_digit() {
-            exponent = exponent.saturating_mul(10).saturating_add((b[i] - b'0') as u32);
-            i += 1;
-        }
-    }
-    if i - start > MAX_NUMBER_DIGITS || exponent > MAX_NUMBER_EXPONENT {
-        return Err(Problem::NumberOutOfRange);
-    }
-    Ok(i)
-}
-
-/// Decodes a JSON string literal (with its quotes). `Ok(None)` when the value is not a
-/// string. Unpaired surrogates and NUL are reported, never decoded.
-pub fn decode_str(raw: &RawValue) -> Result<Option<Cow<'_, str>>, Problem> {
-    let text = raw.get();
-    if !text.starts_with('"') {
-        return Ok(None);
-    }
-    let inner = &text[1..text.len() - 1];
-    if !inner.contains('\\') {
-        return Ok(Some(Cow::Borrowed(inner)));
-    }
-    scan_string(text.as_bytes(), 1)?;
-    match serde_json::from_str::<String>(text) {
-        Ok(s) => Ok(Some(Cow::Owned(s))),
-        // serde_json refuses exactly the unpaired surrogates scan_string already caught.
-        Err(_) => Err(Problem::LoneSurrogate),
-    }
-}
-
-/// True when the raw value is the literal `null`.
-pub fn is_null(raw: &RawValue) -> bool {
-    raw.get() == "null"
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    const NAMES: [&[&str]; 6] = [&["id"], &["id"], &["id", "x"], &["id"], &["id"], &["id"]];
+
+    /// Reads one value at the top with a depth limit of 8.
+    fn one(text: &str) -> Val<'_> {
+        let mut r = Reader { text, b: text.as_bytes(), i: 0, max_depth: 8, budget: 0, seen: 0, stack: Vec::new() };
+        let v = r.value(0).unwrap();
+        r.ws();
+        assert_eq!(r.i, text.len(), "whole text read");
+        v
     }
 
     #[test]
-    fn scan_accepts_ordinary_json() {
-        assert_eq!(scan_value(r#"{"a":[1,-2.5e3,"x\"y\\",true,null],"\u00e9":"\ud83d\ude00"}"#, 3, 128), Ok(()));
+    fn values_keep_their_exact_text() {
+        assert_eq!(one(r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#).text, r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#);
+        assert_eq!(one("  \"a\"  ").text, "\"a\"");
     }
 
     #[test]
-    fn scan_finds_nul_and_lone_surrogates_but_not_escaped_backslashes() {
-        assert_eq!(scan_value(r#"{"a":"x\u0000"}"#, 0, 128), Err(Problem::Nul));
-        assert_eq!(scan_value(r#"{"a\u0000":1}"#, 0, 128), Err(Problem::Nul));
-        assert_eq!(scan_value(r#"["\\u0000"]"#, 0, 128), Ok(()));
-        assert_eq!(scan_value(r#"["\ud800"]"#, 0, 128), Err(Problem::LoneSurrogate));
-        assert_eq!(scan_value(r#"["\udc00\ud800"]"#, 0, 128), Err(Problem::LoneSurrogate));
-        assert_eq!(scan_value(r#"["\ud800\u0041"]"#, 0, 128), Err(Problem::LoneSurrogate));
-        assert_eq!(scan_value(r#"["\uD83D\uDE00 long enough text for the word loop"]"#, 0, 128), Ok(()));
+    fn problems_are_noted_not_fatal() {
+        assert_eq!(one(r#"{"a":"x\u0000"}"#).problem, Some(Problem::Nul));
+        assert_eq!(one(r#"{"a\u0000":1}"#).problem, Some(Problem::Nul));
+        assert_eq!(one(r#"["\\u0000"]"#).problem, None);
+        assert_eq!(one(r#"["\ud800"]"#).problem, Some(Problem::LoneSurrogate));
+        assert_eq!(one(r#"["\udc00\ud800"]"#).problem, Some(Problem::LoneSurrogate));
+        assert_eq!(one(r#"["\ud800\u0041"]"#).problem, Some(Problem::LoneSurrogate));
+        assert_eq!(one(r#"["\uD83D\uDE00 and long enough text to use the word loop"]"#).problem, None);
+        assert_eq!(one("[1e10000, 1E-10000]").problem, None);
+        assert_eq!(one("[1e10001]").problem, Some(Problem::NumberOutOfRange));
+        assert_eq!(one(&format!("[{}]", "9".repeat(1001))).problem, Some(Problem::NumberOutOfRange));
+        assert_eq!(one("[[[[[[[[]]]]]]]]").problem, None);
+        assert_eq!(one("[[[[[[[[[]]]]]]]]]").problem, Some(Problem::TooDeep));
     }
 
     #[test]
-    fn scan_limits_depth_counting_from_the_container() {
-        assert_eq!(scan_value("[[[]]]", 0, 3), Ok(()));
-        assert_eq!(scan_value("[[[[]]]]", 0, 3), Err(Problem::TooDeep));
-        assert_eq!(scan_value("[[]]", 2, 3), Err(Problem::TooDeep));
-        assert_eq!(scan_value(r#"["[[[[[["]"#, 0, 2), Ok(()));
+    fn syntax_errors_are_found() {
+        for bad in [
+            "", "{", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "[1e]", "[-]", "[tru]", "\"a", "\"\\x\"", "\"\\u12\"",
+            "\"a\u{1}\"", "{1:2}", "{\"a\" 1}", "[1 2]", "{} {}", "[", "]", "nul",
+        ] {
+            assert!(parse_body(bad, &NAMES, 10, 128).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
-    fn scan_bounds_numbers() {
-        assert_eq!(scan_value("[1e10000, 1E-10000]", 0, 9), Ok(()));
-        assert_eq!(scan_value("[1e10001]", 0, 9), Err(Problem::NumberOutOfRange));
-        assert_eq!(scan_value(&format!("[{}]", "9".repeat(1001)), 0, 9), Err(Problem::NumberOutOfRange));
-    }
-
-    #[test]
-    fn decode_str_borrows_plain_strings_and_reports_problems() {
-        let r = raw(r#""plain""#);
-        assert!(matches!(decode_str(&r), Ok(Some(Cow::Borrowed("plain")))));
-        assert_eq!(decode_str(&raw(r#""a\nb""#)).unwrap().unwrap(), "a\nb");
-        assert_eq!(decode_str(&raw("12")), Ok(None));
-        assert_eq!(decode_str(&raw(r#""\u0000""#)), Err(Problem::Nul));
-        assert_eq!(decode_str(&raw(r#""\udfff""#)), Err(Problem::LoneSurrogate));
-    }
-
-    const NAMES: [&[&str]; 6] = [&["id"], &["id"], &["id"], &["id"], &["id"], &["id"]];
-
-    #[test]
-    fn body_parse_files_fields_and_counts_past_budget() {
-        let text = r#"{"schema_version":2,"x":{"deep":[1]},"spans":[{"id":1,"zz":2,"id":3},5,{"a\ud800":1}],"runs":null,"events":{}}"#;
-        let Body::Object(top) = parse_body(text, &NAMES, 2).unwrap() else { panic!("object") };
-        assert_eq!(top.schema_version.unwrap().get(), "2");
+    fn body_is_filed_by_field_and_records_past_the_budget_are_counted() {
+        let text = r#"{"schema_version":2,"x":{"deep":[1]},"spans":[{"id":1,"zz":2,"id":3},5,{"a":1}],"runs":null,"events":{}}"#;
+        let Body::Object(top) = parse_body(text, &NAMES, 2, 128).unwrap() else { panic!("object") };
+        assert_eq!(top.schema_version.unwrap().text, "2");
         assert!(matches!(top.lists[1], Some(List::Null)));
         assert!(matches!(top.lists[3], Some(List::NotArray)));
         assert!(top.lists[0].is_none());
-        let Some(List::Items(items)) = &top.lists[2] else { panic!("items") };
+        let Some(List::Items(items, _)) = &top.lists[2] else { panic!("items") };
         assert_eq!(items.len(), 2, "third record is past the budget of 2");
         assert_eq!(top.records_seen, 3);
         let Item::Object(f) = &items[0] else { panic!("object") };
-        assert_eq!(f.slots[0].unwrap().get(), "3", "last duplicate key wins");
-        assert_eq!(f.unknown, vec![Cow::Borrowed(&b"zz"[..])]);
+        assert_eq!(f.slots[0].unwrap().text, "3", "last duplicate key wins");
+        assert_eq!(f.unknown, vec![Ok(Cow::Borrowed("zz"))]);
         assert!(matches!(items[1], Item::NotObject));
     }
 
     #[test]
-    fn lone_surrogate_keys_come_back_as_non_utf8_bytes() {
-        let text = r#"{"spans":[{"a\ud800":1}]}"#;
-        let Body::Object(top) = parse_body(text, &NAMES, 10).unwrap() else { panic!() };
-        let Some(List::Items(items)) = &top.lists[2] else { panic!() };
+    fn escaped_keys_are_decoded_and_lone_surrogate_keys_reported() {
+        let text = r#"{"spans":[{"\u0069d":"a","a\ud800":1,"\u0078":2}]}"#;
+        let Body::Object(top) = parse_body(text, &NAMES, 10, 128).unwrap() else { panic!() };
+        let Some(List::Items(items, _)) = &top.lists[2] else { panic!() };
         let Item::Object(f) = &items[0] else { panic!() };
-        assert!(std::str::from_utf8(&f.unknown[0]).is_err());
+        assert_eq!(f.slots[0].unwrap().text, "\"a\"");
+        assert_eq!(f.slots[1].unwrap().text, "2");
+        assert_eq!(f.unknown, vec![Err(Problem::LoneSurrogate)]);
     }
 
     #[test]
-    fn very_deep_input_is_an_error_or_fine_never_a_crash() {
-        let deep = format!("{{\"x\":{}{}}}", "[".repeat(200_000), "]".repeat(200_000));
-        assert!(parse_body(&deep, &NAMES, 10).is_ok());
-        let deep_list = format!("{{\"spans\":[{}{}]}}", "[".repeat(200_000), "]".repeat(200_000));
-        assert!(parse_body(&deep_list, &NAMES, 10).is_ok());
-        let deep_record = format!("{{\"spans\":[{{\"id\":{}{}}}]}}", "[".repeat(200_000), "]".repeat(200_000));
-        assert!(parse_body(&deep_record, &NAMES, 10).is_ok());
-        assert!(parse_body(&"[".repeat(200_000), &NAMES, 10).is_err());
+    fn syntax_errors_know_their_field() {
+        let text = "{\"spans\":[{\"id\":\"a\"},\n{\"id\": [1,}]}";
+        let e = parse_body(text, &NAMES, 10, 128).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("spans[1].id"));
+        assert_eq!(e.describe(text), "expected a value at line 2 column 11");
+        let text = "{\"spans\":[{\"id\":\"a\"},{\"id\" 1}]}";
+        let e = parse_body(text, &NAMES, 10, 128).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("spans[1]"));
+    }
+
+    #[test]
+    fn very_deep_input_is_read_without_recursion() {
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(500_000), "]".repeat(500_000));
+        assert!(parse_body(&deep, &NAMES, 10, 128).is_ok());
+        let deep_list = format!("{{\"spans\":[{}{}]}}", "[".repeat(500_000), "]".repeat(500_000));
+        assert!(parse_body(&deep_list, &NAMES, 10, 128).is_ok());
+        assert!(parse_body(&"[".repeat(500_000), &NAMES, 10, 128).is_err());
+    }
+
+    #[test]
+    fn unescape_decodes_everything_json_allows() {
+        assert_eq!(unescape(r#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"#).unwrap(), "a\"\\/\u{8}\u{c}\n\r\té😀");
+        assert_eq!(unescape(r#"\ud800"#), Err(Problem::LoneSurrogate));
+    }
+
+    #[test]
+    fn word_mask_finds_exactly_the_first_byte_that_matters() {
+        for byte in 0u8..=255 {
+            for at in 0..8 {
+                let mut bytes = [b'a', b' ', b'~', 0x7f, 0xC3, 0xA9, b'd', 0xFF];
+                bytes[at] = byte;
+                let mask = attention_mask(u64::from_le_bytes(bytes));
+                let expected = byte == b'"' || byte == b'\\' || byte < 0x20;
+                if expected {
+                    assert_eq!(mask.trailing_zeros() / 8, at as u32, "byte {byte:#x} at {at}");
+                } else {
+                    assert_eq!(mask, 0, "byte {byte:#x} at {at}");
+                }
+            }
+        }
     }
 }

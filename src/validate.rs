@@ -5,11 +5,10 @@
 //! Each `check_*` function reads one record's [`Fields`] in the contract's field order,
 //! reports every broken rule, and returns the typed record only when all rules hold.
 
-use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::formats::{is_valid_timestamp, parse_uuid};
-use crate::json::{decode_str, is_null, scan_value, Fields, Problem};
+use crate::json::{Fields, Problem, Val};
 use crate::model::{Event, EventType, Json, PromptLink, Run, Score, ScoreDataType, Session, Span, SpanKind, Status};
 use crate::text::js_trim;
 use crate::violation::{At, Code, Violations};
@@ -51,9 +50,6 @@ pub const FIELD_NAMES: [&[&str]; 6] = [
     ],
 ];
 
-/// Nesting level of a record's field values' container: body (1) → list (2) → record (3).
-const RECORD_DEPTH: usize = 3;
-
 /// What a record check needs to know besides the record.
 pub struct Context<'v> {
     /// Where violations go.
@@ -77,12 +73,11 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn new(fields: &'c Fields<'a>, kind: usize, at: At, cx: &'c mut Context<'v>) -> Self {
         let mut r = Reader { fields, names: FIELD_NAMES[kind], at, cx, ok: true };
         for key in &fields.unknown {
-            match std::str::from_utf8(key) {
+            match key {
                 Ok(key) => {
                     let path = at.field(key);
                     r.fail(path.clone(), Code::UnknownKey, format!("{path} is not allowed"));
                 }
-                // serde_json hands over an unpaired surrogate escape as bytes that are not UTF-8.
                 Err(_) => {
                     let path = at.record();
                     r.fail(path.clone(), Code::LoneSurrogate, format!("{path} has a key with an unpaired UTF-16 surrogate escape"));
@@ -105,14 +100,14 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         self.at.field(self.names[slot])
     }
 
-    /// The raw value, or `None` when the key is absent or `null` (decision 4).
-    fn get(&self, slot: usize) -> Option<&'a RawValue> {
-        self.fields.slots[slot].filter(|r| !is_null(r))
+    /// The value, or `None` when the key is absent or `null` (decision 4).
+    fn get(&self, slot: usize) -> Option<Val<'a>> {
+        self.fields.slots[slot].filter(|v| !v.is_null())
     }
 
     /// A string for a format check (UUID, timestamp, word); anything else is `None`.
     fn format_str(&self, slot: usize) -> Option<Cow<'a, str>> {
-        self.get(slot).and_then(|r| decode_str(r).ok().flatten())
+        self.get(slot).and_then(|v| v.as_str().ok().flatten())
     }
 
     /// An optional UUID: absent or null is `None` without complaint.
@@ -159,11 +154,12 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         }
     }
 
-    fn word<T: Copy>(&mut self, slot: usize, parse: fn(&str) -> Option<T>, list: &str) -> Option<T> {
+    /// One of an enum's words; `list` (called only on failure) names them all.
+    fn word<T: Copy>(&mut self, slot: usize, parse: fn(&str) -> Option<T>, list: fn() -> String) -> Option<T> {
         let w = self.format_str(slot).and_then(|s| parse(&s));
         if w.is_none() {
             let path = self.path(slot);
-            self.fail(path.clone(), Code::InvalidEnum, format!("{path} must be one of: {list}"));
+            self.fail(path.clone(), Code::InvalidEnum, format!("{path} must be one of: {}", list()));
         }
         w
     }
@@ -171,13 +167,9 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     /// A string field: `Ok(Some((raw text, decoded)))`, `Ok(None)` when absent or not a
     /// string; NUL and unpaired surrogates are reported here.
     fn text(&mut self, slot: usize) -> Result<Option<(Json<'a>, Cow<'a, str>)>, ()> {
-        let Some(raw) = self.get(slot) else { return Ok(None) };
-        match decode_str(raw) {
-            Ok(Some(s)) if s.contains('\0') => {
-                self.problem(slot, Problem::Nul);
-                Err(())
-            }
-            Ok(Some(s)) => Ok(Some((Cow::Borrowed(raw.get()), s))),
+        let Some(value) = self.get(slot) else { return Ok(None) };
+        match value.as_str() {
+            Ok(Some(s)) => Ok(Some((Cow::Borrowed(value.text), s))),
             Ok(None) => Ok(None),
             Err(p) => {
                 self.problem(slot, p);
@@ -213,12 +205,12 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         self.fail(path.clone(), code, format!("{path} {what}"));
     }
 
-    /// Any JSON value, scanned for what PostgreSQL would refuse.
+    /// Any JSON value, without what PostgreSQL would refuse.
     fn any(&mut self, slot: usize) -> Option<Json<'a>> {
-        let raw = self.get(slot)?;
-        match scan_value(raw.get(), RECORD_DEPTH, self.cx.max_depth) {
-            Ok(()) => Some(Cow::Borrowed(raw.get())),
-            Err(p) => {
+        let value = self.get(slot)?;
+        match value.problem {
+            None => Some(Cow::Borrowed(value.text)),
+            Some(p) => {
                 self.problem(slot, p);
                 None
             }
@@ -227,8 +219,8 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
 
     /// An optional JSON object.
     fn object(&mut self, slot: usize) -> Option<Json<'a>> {
-        let raw = self.get(slot)?;
-        if !raw.get().starts_with('{') {
+        let value = self.get(slot)?;
+        if !value.text.starts_with('{') {
             let path = self.path(slot);
             self.fail(path.clone(), Code::NotAnObject, format!("{path} must be an object"));
             return None;
@@ -237,7 +229,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     }
 
     fn number(&self, slot: usize) -> Option<f64> {
-        let text = self.get(slot)?.get();
+        let text = self.get(slot)?.text;
         if text.starts_with('-') || text.as_bytes()[0].is_ascii_digit() {
             text.parse::<f64>().ok()
         } else {
@@ -269,7 +261,7 @@ pub fn check_run<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Run<'a>
     let name = r.name(3, false);
     let started_at = r.timestamp(4, true);
     let ended_at = r.timestamp(5, false);
-    let status = r.word(6, Status::parse, &Status::list());
+    let status = r.word(6, Status::parse, Status::list);
     let error = r.object(7);
     let metadata = r.object(8);
     if !r.ok {
@@ -285,11 +277,11 @@ pub fn check_span<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Span<'
     let run_id = r.required_uuid(1);
     r.project_id(2);
     let parent_span_id = r.uuid(3);
-    let kind = r.word(4, SpanKind::parse, &SpanKind::list());
+    let kind = r.word(4, SpanKind::parse, SpanKind::list);
     let name = r.name(5, false);
     let started_at = r.timestamp(6, true);
     let ended_at = r.timestamp(7, false);
-    let status = r.word(8, Status::parse, &Status::list());
+    let status = r.word(8, Status::parse, Status::list);
     let error = r.object(9);
     let iteration = iteration(&mut r, 10);
     let attributes = r.object(11);
@@ -343,7 +335,7 @@ pub fn check_event<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Event
     let run_id = r.required_uuid(1);
     r.project_id(2);
     let span_id = r.uuid(3);
-    let event_type = r.word(4, EventType::parse, &EventType::list());
+    let event_type = r.word(4, EventType::parse, EventType::list);
     let created_at = r.timestamp(5, true);
     // Decision 3: a missing `content` is JSON null, not an error.
     let content = r.any(6);
@@ -385,7 +377,7 @@ pub fn check_score<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Score
             None
         }
     };
-    let data_type = r.word(6, ScoreDataType::parse, &ScoreDataType::list());
+    let data_type = r.word(6, ScoreDataType::parse, ScoreDataType::list);
     let string_value = match data_type {
         Some(ScoreDataType::Categorical) => match r.text(7) {
             Ok(Some((raw, s))) if !js_trim(&s).is_empty() => Some(raw),

@@ -98,8 +98,40 @@ fn seed() -> Value {
     b
 }
 
+/// Our one-pass reader and serde_json must agree on whether a text is JSON at all.
+fn same_verdict_as_serde_json(text: &str) {
+    let ours = northstar_core::json::parse_body(text, &northstar_core::validate::FIELD_NAMES, 10_000, 128).is_ok();
+    let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    assert_eq!(ours, serde, "verdicts differ on {text:?}");
+}
+
+const TOKENS: &[&str] = &[
+    "{", "}", "[", "]", ",", ":", " ", "\n", "\"a\"", "\"\\u0000\"", "\"\\ud800\"", "\"\\\"\"", "\"\\x\"", "\"", "\\",
+    "1", "-0.5e3", "01", "1.", ".5", "-", "1e", "1E+2", "true", "fals", "null", "nul", "\"spans\"", "\"id\"",
+    "\"schema_version\"", "\"é\"", "\u{1}", "\"\\u12\"", "0", "-0",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn syntax_agrees_with_serde_json_on_token_soup(tokens in prop::collection::vec(0..TOKENS.len(), 0..24)) {
+        let text: String = tokens.iter().map(|&t| TOKENS[t]).collect();
+        same_verdict_as_serde_json(&text);
+        same_verdict_as_serde_json(&format!("{{\"spans\":[{{\"id\":{text}}}]}}"));
+    }
+
+    #[test]
+    fn syntax_agrees_with_serde_json_on_damaged_json(v in arb_json(), at in any::<prop::sample::Index>(), edit in 0..TOKENS.len(), cut in any::<bool>()) {
+        let text = json!({"schema_version": 2, "spans": [v.clone()], "events": [{"content": v}]}).to_string();
+        same_verdict_as_serde_json(&text);
+        let mut pos = at.index(text.len() + 1);
+        while !text.is_char_boundary(pos) {
+            pos -= 1;
+        }
+        let damaged = if cut { text[..pos].to_string() } else { format!("{}{}{}", &text[..pos], TOKENS[edit], &text[pos..]) };
+        same_verdict_as_serde_json(&damaged);
+    }
 
     #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {

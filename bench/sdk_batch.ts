@@ -1,0 +1,205 @@
+/**
+ * Deterministic generator of SDK-shaped ingest batches (the shapes, key order, id and
+ * timestamp formats of ingest-api.md §6.3), for benchmarks and load tests.
+ *
+ * @module
+ */
+
+/** A small seeded PRNG (mulberry32), so every run generates the same bytes. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = (
+  "the agent looked up the current api documentation and summarized the relevant sections " +
+  "for the user including rate limits authentication pagination errors retries and examples " +
+  "tool call returned results model responded with a plan next step search fetch parse answer"
+).split(" ");
+
+/** Builds SDK-shaped batches from one seed. */
+export class BatchGenerator {
+  #random: () => number;
+  #clock = Date.UTC(2025, 2, 1, 12, 0, 0);
+
+  constructor(seed = 42) {
+    this.#random = prng(seed);
+  }
+
+  uuid(): string {
+    const hex = (n: number) =>
+      Array.from({ length: n }, () => Math.floor(this.#random() * 16).toString(16)).join("");
+    return `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;
+  }
+
+  /** The next timestamp, as the SDK writes it: UTC, six fraction digits, `Z`. */
+  time(): string {
+    this.#clock += 1 + Math.floor(this.#random() * 500);
+    const micros = String(Math.floor(this.#random() * 1000)).padStart(3, "0");
+    return new Date(this.#clock).toISOString().replace("Z", `${micros}Z`);
+  }
+
+  text(words: number): string {
+    return Array.from({ length: words }, () => WORDS[Math.floor(this.#random() * WORDS.length)]).join(" ");
+  }
+
+  /** One trace: a run, an agent span with model and tool children, their events, a score. */
+  trace(sessionId: string) {
+    const runId = this.uuid();
+    const runStart = this.time();
+    const agent = {
+      id: this.uuid(),
+      run_id: runId,
+      kind: "agent",
+      name: "iteration-1",
+      started_at: this.time(),
+      ended_at: "",
+      status: "ok",
+      iteration: 1,
+      attributes: {},
+    };
+    const spans: Record<string, unknown>[] = [agent];
+    const events: Record<string, unknown>[] = [{
+      id: this.uuid(),
+      run_id: runId,
+      type: "user_input",
+      created_at: this.time(),
+      content: this.text(40 + Math.floor(this.#random() * 160)),
+      attributes: {},
+    }];
+    const steps = 2 + Math.floor(this.#random() * 3);
+    for (let s = 0; s < steps; s++) {
+      const model = this.#random() < 0.5;
+      const span: Record<string, unknown> = {
+        id: this.uuid(),
+        run_id: runId,
+        parent_span_id: agent.id,
+        kind: model ? "model" : "tool",
+        name: model ? "responses.create" : "search-docs",
+        started_at: this.time(),
+        ended_at: this.time(),
+        status: "ok",
+        attributes: model
+          ? {
+            model: "gpt-4o",
+            input_tokens: 100 + s,
+            output_tokens: 25,
+            total_tokens: 125 + s,
+            cost_usd: 0.00125,
+            pricing_source: "litellm",
+            latency_ms: 812,
+          }
+          : { tool_type: "http", latency_ms: 95 },
+      };
+      spans.push(span);
+      if (!model) {
+        events.push({
+          id: this.uuid(),
+          run_id: runId,
+          span_id: span.id,
+          type: "tool_arguments",
+          created_at: this.time(),
+          content: { query: this.text(4), limit: 5 },
+          attributes: {},
+        });
+        events.push({
+          id: this.uuid(),
+          run_id: runId,
+          span_id: span.id,
+          type: "tool_result",
+          created_at: this.time(),
+          content: { results: [this.text(60), this.text(60), this.text(60)], took_ms: 95 },
+          attributes: {},
+        });
+      } else {
+        events.push({
+          id: this.uuid(),
+          run_id: runId,
+          span_id: span.id,
+          type: "assistant_message",
+          created_at: this.time(),
+          content: this.text(80 + Math.floor(this.#random() * 220)),
+          attributes: {},
+        });
+      }
+    }
+    agent.ended_at = this.time();
+    events.push({
+      id: this.uuid(),
+      run_id: runId,
+      type: "final_response",
+      created_at: this.time(),
+      content: this.text(60 + Math.floor(this.#random() * 120)),
+      attributes: {},
+    });
+    const run = {
+      id: runId,
+      session_id: sessionId,
+      name: "research-agent",
+      started_at: runStart,
+      ended_at: this.time(),
+      status: "ok",
+      metadata: {
+        project: "bench",
+        environment: "production",
+        tags: ["bench"],
+        latency_ms: 2300,
+        cost_usd: 0.0025,
+        total_input_tokens: 200,
+        total_output_tokens: 50,
+      },
+    };
+    const score = {
+      id: this.uuid(),
+      trace_id: runId,
+      name: "relevance",
+      value: Math.round(this.#random() * 100) / 100,
+      data_type: "numeric",
+      source: "api",
+      created_at: this.time(),
+    };
+    return { run, spans, events, score };
+  }
+
+  /** A batch whose compact JSON is about `targetBytes` long (at least one trace). */
+  batch(targetBytes: number) {
+    const batch = {
+      schema_version: 2,
+      sessions: [] as unknown[],
+      runs: [] as unknown[],
+      spans: [] as unknown[],
+      events: [] as unknown[],
+      scores: [] as unknown[],
+      prompt_links: [] as unknown[],
+    };
+    let size = 100;
+    let sessionId = "";
+    for (let t = 0; size < targetBytes || t === 0; t++) {
+      if (t % 10 === 0) {
+        sessionId = this.uuid();
+        const session = { id: sessionId, created_at: this.time(), metadata: { source: "bench" } };
+        batch.sessions.push(session);
+        size += JSON.stringify(session).length + 1;
+      }
+      const { run, spans, events, score } = this.trace(sessionId);
+      batch.runs.push(run);
+      batch.spans.push(...spans);
+      batch.events.push(...events);
+      if (batch.scores.length < 500) batch.scores.push(score);
+      size += JSON.stringify({ run, spans, events, score }).length;
+    }
+    return batch;
+  }
+}
+
+/** Records in a batch, all lists together. */
+export function recordCount(batch: Record<string, unknown>): number {
+  return ["sessions", "runs", "spans", "events", "prompt_links", "scores"]
+    .reduce((n, k) => n + ((batch[k] as unknown[] | undefined)?.length ?? 0), 0);
+}
