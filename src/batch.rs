@@ -189,6 +189,9 @@ fn check_list<'a, T>(
 /// Folds records that share a key into the first of them (see [`Record::absorb`]); the
 /// merged record keeps the first one's place.
 pub fn merge<T: Record>(records: Vec<(usize, T)>) -> Vec<(usize, T)> {
+    if records.len() < 2 {
+        return records;
+    }
     let mut keyed: Vec<(T::Key, usize)> = records.iter().enumerate().map(|(k, (_, r))| (r.key(), k)).collect();
     keyed.sort_unstable();
     if keyed.windows(2).all(|w| w[0].0 != w[1].0) {

@@ -63,9 +63,16 @@ impl<'o> Obj<'o> {
     }
 
     fn uuid(&mut self, key: &str, id: Uuid) -> &mut Self {
-        let mut buf = [0u8; 36];
-        let text = id.hyphenated().encode_lower(&mut buf);
-        self.plain(key, text)
+        self.key(key);
+        self.out.push('"');
+        crate::formats::push_uuid(self.out, id);
+        self.out.push('"');
+        self
+    }
+
+    /// The API key's project, formatted once per batch.
+    fn project(&mut self, project: &str) -> &mut Self {
+        self.plain("project_id", project)
     }
 
     fn uuid_opt(&mut self, key: &str, id: Option<Uuid>) -> &mut Self {
@@ -94,12 +101,13 @@ fn list<T>(records: &[(usize, T)], sent_bytes: usize, write: impl Fn(&mut String
 
 /// Writes every list of a checked batch for `project_id`.
 pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
-    let pid = project_id;
+    let project = crate::formats::format_uuid(project_id);
+    let pid: &str = &project;
     PreparedBatch {
         sessions: list(&batch.sessions, batch.sent_bytes[0], |out, s| {
             Obj::begin(out)
                 .uuid("id", s.id)
-                .uuid("project_id", pid)
+                .project(pid)
                 .plain("created_at", &s.created_at)
                 .plain_opt("ended_at", s.ended_at.as_deref())
                 .raw_opt("metadata", s.metadata.as_deref())
@@ -108,7 +116,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
         runs: list(&batch.runs, batch.sent_bytes[1], |out, r| {
             Obj::begin(out)
                 .uuid("id", r.id)
-                .uuid("project_id", pid)
+                .project(pid)
                 .uuid("session_id", r.session_id)
                 .raw("name", &r.name)
                 .plain("started_at", &r.started_at)
@@ -121,7 +129,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
         spans: list(&batch.spans, batch.sent_bytes[2], |out, s| {
             let mut o = Obj::begin(out);
             o.uuid("id", s.id)
-                .uuid("project_id", pid)
+                .project(pid)
                 .uuid("run_id", s.run_id)
                 .uuid_opt("parent_span_id", s.parent_span_id)
                 .plain("kind", s.kind.as_str())
@@ -138,7 +146,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
         events: list(&batch.events, batch.sent_bytes[3], |out, e| {
             Obj::begin(out)
                 .uuid("id", e.id)
-                .uuid("project_id", pid)
+                .project(pid)
                 .uuid("run_id", e.run_id)
                 .uuid_opt("span_id", e.span_id)
                 .plain("type", e.event_type.as_str())
@@ -149,7 +157,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
         }),
         prompt_links: list(&batch.prompt_links, batch.sent_bytes[4], |out, l| {
             Obj::begin(out)
-                .uuid("project_id", pid)
+                .project(pid)
                 .uuid("trace_id", l.trace_id)
                 .uuid("span_id", l.span_id)
                 .uuid("prompt_version_id", l.prompt_version_id)
@@ -159,7 +167,7 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
         scores: list(&batch.scores, batch.sent_bytes[5], |out, s| {
             Obj::begin(out)
                 .uuid("id", s.id)
-                .uuid("project_id", pid)
+                .project(pid)
                 .uuid("trace_id", s.trace_id)
                 .uuid_opt("span_id", s.span_id)
                 .raw("name", &s.name)

@@ -168,7 +168,8 @@ pub struct Score<'a> {
 /// `running`, omitted `error` keeps the earlier one, and `metadata`/`attributes` merge
 /// shallowly with the later keys winning.
 pub trait Record: Sized {
-    /// The identity key: the id, or (span, prompt version) for prompt links.
+    /// The identity key: the id, or (span, prompt version) for prompt links, as integers
+    /// (which compare faster than byte arrays).
     type Key: Ord + Copy;
     /// This record's key.
     fn key(&self) -> Self::Key;
@@ -201,9 +202,9 @@ pub fn merge_objects<'a>(earlier: &mut Option<Json<'a>>, later: Option<Json<'a>>
 }
 
 impl Record for Session<'_> {
-    type Key = Uuid;
-    fn key(&self) -> Uuid {
-        self.id
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.id.as_u128()
     }
     fn absorb(&mut self, later: Self) {
         coalesce(&mut self.ended_at, later.ended_at);
@@ -212,9 +213,9 @@ impl Record for Session<'_> {
 }
 
 impl Record for Run<'_> {
-    type Key = Uuid;
-    fn key(&self) -> Uuid {
-        self.id
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.id.as_u128()
     }
     fn absorb(&mut self, later: Self) {
         coalesce(&mut self.ended_at, later.ended_at);
@@ -225,9 +226,9 @@ impl Record for Run<'_> {
 }
 
 impl Record for Span<'_> {
-    type Key = Uuid;
-    fn key(&self) -> Uuid {
-        self.id
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.id.as_u128()
     }
     fn absorb(&mut self, later: Self) {
         coalesce(&mut self.ended_at, later.ended_at);
@@ -238,9 +239,9 @@ impl Record for Span<'_> {
 }
 
 impl Record for Event<'_> {
-    type Key = Uuid;
-    fn key(&self) -> Uuid {
-        self.id
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.id.as_u128()
     }
     fn absorb(&mut self, later: Self) {
         self.content = later.content;
@@ -249,9 +250,9 @@ impl Record for Event<'_> {
 }
 
 impl Record for PromptLink<'_> {
-    type Key = (Uuid, Uuid);
-    fn key(&self) -> (Uuid, Uuid) {
-        (self.span_id, self.prompt_version_id)
+    type Key = (u128, u128);
+    fn key(&self) -> (u128, u128) {
+        (self.span_id.as_u128(), self.prompt_version_id.as_u128())
     }
     fn absorb(&mut self, later: Self) {
         // A re-sent link replaces its variable values (absent means `{}`).
@@ -260,9 +261,9 @@ impl Record for PromptLink<'_> {
 }
 
 impl Record for Score<'_> {
-    type Key = Uuid;
-    fn key(&self) -> Uuid {
-        self.id
+    type Key = u128;
+    fn key(&self) -> u128 {
+        self.id.as_u128()
     }
     fn absorb(&mut self, later: Self) {
         // A re-sent score overwrites every field.

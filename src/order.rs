@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 /// Finds positions by id in a list of records: a sorted copy of (id, position).
 pub struct IdIndex {
-    sorted: Vec<(Uuid, u32)>,
+    sorted: Vec<(u128, u32)>,
 }
 
 impl IdIndex {
     /// Indexes `ids` by position. With repeated ids, the first position is kept.
     pub fn new(ids: impl Iterator<Item = Uuid>) -> Self {
-        let mut sorted: Vec<(Uuid, u32)> = ids.enumerate().map(|(i, id)| (id, i as u32)).collect();
+        let mut sorted: Vec<(u128, u32)> = ids.enumerate().map(|(i, id)| (id.as_u128(), i as u32)).collect();
         sorted.sort_unstable();
         sorted.dedup_by_key(|e| e.0);
         IdIndex { sorted }
@@ -22,6 +22,7 @@ impl IdIndex {
 
     /// The position of `id`, if it is in the list.
     pub fn get(&self, id: Uuid) -> Option<usize> {
+        let id = id.as_u128();
         self.sorted.binary_search_by(|e| e.0.cmp(&id)).ok().map(|k| self.sorted[k].1 as usize)
     }
 }

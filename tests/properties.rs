@@ -134,6 +134,25 @@ proptest! {
     }
 
     #[test]
+    fn uuid_decoder_matches_the_uuid_crate(
+        text in prop_oneof![
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            "[0-9a-gA-G-]{36}",
+            "[0-9a-f{}:urn-]{30,45}",
+            "\\PC{36}",
+        ]
+    ) {
+        let ours = northstar_core::formats::parse_uuid(&text);
+        let theirs = if text.len() == 36 { Uuid::try_parse(&text).ok() } else { None };
+        prop_assert_eq!(ours, theirs, "{}", text);
+        if let Some(id) = ours {
+            let mut out = String::new();
+            northstar_core::formats::push_uuid(&mut out, id);
+            prop_assert_eq!(out, id.hyphenated().to_string());
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         check_invariants(&bytes);
     }
