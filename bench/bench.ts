@@ -88,4 +88,8 @@ console.log(`prepare_batch benchmark (Deno ${Deno.version.deno}, V8 ${Deno.versi
 console.table(rows);
 const worstParse = Math.max(...rows.map((r) => Number(r["wasm/JSON.parse"])));
 const worstNative = Math.max(...rows.map((r) => Number(r["wasm/native"])));
-console.log(`targets: wasm/JSON.parse ≤ 1.50 → worst ${worstParse.toFixed(2)}; wasm/native ≤ 2.00 → worst ${worstNative.toFixed(2)}`);
+console.log(
+  `targets: wasm/JSON.parse ≤ 1.50 → worst ${worstParse.toFixed(2)}; wasm/native ≤ 2.00 → worst ${
+    worstNative.toFixed(2)
+  }`,
+);

@@ -64,7 +64,18 @@ mod tests {
 
     #[test]
     fn bearer_rejects_everything_else() {
-        for h in ["", "Bearer", "Bearer ", "Bearer    ", "Bearerx tok", "Basic abc", "Token abc", "Bearer a\nb", "Beare", "Bé"] {
+        for h in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer    ",
+            "Bearerx tok",
+            "Basic abc",
+            "Token abc",
+            "Bearer a\nb",
+            "Beare",
+            "Bé",
+        ] {
             assert_eq!(parse_bearer(h), None, "{h:?}");
         }
     }

@@ -81,22 +81,38 @@ pub fn validate_batch(body: &[u8], limits: &Limits) -> Result<Counts, Rejection>
 }
 
 /// Every rule, in the contract's order; returns the typed batch or all violations.
-pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits) -> Result<CheckedBatch<'a>, Rejection> {
+pub fn check_batch<'a>(
+    body: &'a [u8],
+    project_id: Option<Uuid>,
+    limits: &Limits,
+) -> Result<CheckedBatch<'a>, Rejection> {
     if body.len() > limits.max_body_bytes {
         return Err(Rejection::single(
             "$",
             Code::BodyTooLarge,
-            format!("Payload too large: the body has {} bytes; the limit is {} bytes", body.len(), limits.max_body_bytes),
+            format!(
+                "Payload too large: the body has {} bytes; the limit is {} bytes",
+                body.len(),
+                limits.max_body_bytes
+            ),
         ));
     }
     let text = std::str::from_utf8(body).map_err(|e| {
-        Rejection::single("$", Code::InvalidUtf8, format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()))
+        Rejection::single(
+            "$",
+            Code::InvalidUtf8,
+            format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()),
+        )
     })?;
     let top = match parse_body(text, &FIELD_NAMES, limits.max_records, limits.max_depth) {
         Err(e) => {
             let path = e.path.clone().unwrap_or_else(|| "$".into());
             let within = e.path.as_ref().map(|p| format!(" (in {p})")).unwrap_or_default();
-            return Err(Rejection::single(path, Code::InvalidJson, format!("Invalid JSON body: {}{within}", e.describe(text))));
+            return Err(Rejection::single(
+                path,
+                Code::InvalidJson,
+                format!("Invalid JSON body: {}{within}", e.describe(text)),
+            ));
         }
         Ok(Body::NotObject) => return Err(Rejection::single("$", Code::NotAnObject, "JSON body must be an object")),
         Ok(Body::Object(top)) => top,
@@ -105,15 +121,15 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
         return Err(Rejection::single(
             "$",
             Code::TooManyRecords,
-            format!("Payload too large: the batch has {} records; the limit is {} records", top.records_seen, limits.max_records),
+            format!(
+                "Payload too large: the batch has {} records; the limit is {} records",
+                top.records_seen, limits.max_records
+            ),
         ));
     }
 
     let mut violations = Violations::new(limits.max_violations);
-    let version_ok = top
-        .schema_version
-        .and_then(|v| v.text.parse::<f64>().ok())
-        .is_some_and(|v| v == 1.0 || v == 2.0);
+    let version_ok = top.schema_version.and_then(|v| v.text.parse::<f64>().ok()).is_some_and(|v| v == 1.0 || v == 2.0);
     if !version_ok {
         violations.push(
             "schema_version".into(),
@@ -146,7 +162,11 @@ pub fn check_batch<'a>(body: &'a [u8], project_id: Option<Uuid>, limits: &Limits
         ..CheckedBatch::default()
     };
     if items(5).len() > MAX_SCORES {
-        cx.violations.push("scores".into(), Code::TooManyItems, format!("scores must contain at most {MAX_SCORES} items"));
+        cx.violations.push(
+            "scores".into(),
+            Code::TooManyItems,
+            format!("scores must contain at most {MAX_SCORES} items"),
+        );
     }
     batch.scores = check_list(items(5), 5, &mut cx, validate::check_score);
 
@@ -180,7 +200,9 @@ fn check_list<'a, T>(
                     out.push((index, record));
                 }
             }
-            Item::NotObject => cx.violations.push(at.record(), Code::NotAnObject, format!("{} is not an object", at.record())),
+            Item::NotObject => {
+                cx.violations.push(at.record(), Code::NotAnObject, format!("{} is not an object", at.record()))
+            }
         }
     }
     out
@@ -243,7 +265,10 @@ fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
             violations.push(
                 path.clone(),
                 Code::RunMismatch,
-                format!("{path} refers to span {} of run {}, not of this event's run {}", spans[p].1.id, spans[p].1.run_id, event.run_id),
+                format!(
+                    "{path} refers to span {} of run {}, not of this event's run {}",
+                    spans[p].1.id, spans[p].1.run_id, event.run_id
+                ),
             );
         }
     }
@@ -251,7 +276,11 @@ fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
         let Some(p) = index.get(span_id) else { return };
         if spans[p].1.run_id != trace_id {
             let path = At { array, index: at }.field("span_id");
-            violations.push(path.clone(), Code::TraceMismatch, format!("{path}: span {span_id} is not part of trace {trace_id}"));
+            violations.push(
+                path.clone(),
+                Code::TraceMismatch,
+                format!("{path}: span {span_id} is not part of trace {trace_id}"),
+            );
         }
     };
     for (at, link) in &batch.prompt_links {
@@ -265,7 +294,8 @@ fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
 
     match parents_first(&parent) {
         Ok(order) => {
-            let mut slots: Vec<Option<(usize, Span)>> = std::mem::take(&mut batch.spans).into_iter().map(Some).collect();
+            let mut slots: Vec<Option<(usize, Span)>> =
+                std::mem::take(&mut batch.spans).into_iter().map(Some).collect();
             batch.spans = order.into_iter().filter_map(|i| slots[i].take()).collect();
         }
         Err(problems) => {
@@ -273,11 +303,16 @@ fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
                 match problem {
                     ParentProblem::SelfParent(i) => {
                         let path = At { array: "spans", index: spans_at(batch, i) }.field("parent_span_id");
-                        violations.push(path.clone(), Code::SelfParent, format!("{path} is the span's own id: a span cannot be its own parent"));
+                        violations.push(
+                            path.clone(),
+                            Code::SelfParent,
+                            format!("{path} is the span's own id: a span cannot be its own parent"),
+                        );
                     }
                     ParentProblem::Cycle(members) => {
                         let path = At { array: "spans", index: spans_at(batch, members[0]) }.field("parent_span_id");
-                        let mut chain: Vec<String> = members.iter().take(6).map(|&i| batch.spans[i].1.id.to_string()).collect();
+                        let mut chain: Vec<String> =
+                            members.iter().take(6).map(|&i| batch.spans[i].1.id.to_string()).collect();
                         if members.len() > 6 {
                             chain.push("…".into());
                         }

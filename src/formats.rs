@@ -32,7 +32,8 @@ pub fn parse_uuid(s: &str) -> Option<Uuid> {
 
 /// Where the 32 hex digits sit in the 36-character hyphenated form.
 const HEX_POSITIONS: [usize; 32] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+    0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
+    35,
 ];
 
 /// Value of each byte as a hex digit; 0xFF for bytes that are not one.

@@ -70,6 +70,8 @@ pub struct Fields<'a> {
 }
 
 /// One element of an entity list.
+// Records are stored inline on purpose: boxing each would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Item<'a> {
     /// A JSON object, filed by field name.
@@ -168,7 +170,9 @@ pub fn parse_body<'a>(
 ) -> Result<Body<'a>, SyntaxError> {
     let mut r = Reader { text, b: text.as_bytes(), i: 0, max_depth, budget: max_records, seen: 0, stack: Vec::new() };
     r.ws();
-    let body = if r.peek() == Some(b'{') { Body::Object(Box::new(r.top(field_names)?)) } else {
+    let body = if r.peek() == Some(b'{') {
+        Body::Object(Box::new(r.top(field_names)?))
+    } else {
         r.value(1)?;
         Body::NotObject
     };
@@ -524,7 +528,11 @@ impl<'a> Reader<'a> {
                 let lo = attention_mask(u64::from_le_bytes(lo.try_into().unwrap_or([0; 8])));
                 let hi = attention_mask(u64::from_le_bytes(hi.try_into().unwrap_or([0; 8])));
                 if lo | hi != 0 {
-                    k += if lo != 0 { (lo.trailing_zeros() / 8) as usize } else { 8 + (hi.trailing_zeros() / 8) as usize };
+                    k += if lo != 0 {
+                        (lo.trailing_zeros() / 8) as usize
+                    } else {
+                        8 + (hi.trailing_zeros() / 8) as usize
+                    };
                     break;
                 }
                 k += 16;
@@ -667,7 +675,10 @@ mod tests {
 
     #[test]
     fn values_keep_their_exact_text() {
-        assert_eq!(one(r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#).text, r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#);
+        assert_eq!(
+            one(r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#).text,
+            r#"[1, -2.5e3, "x\"y\\", true, null, {"a": {}}]"#
+        );
         assert_eq!(one("  \"a\"  ").text, "\"a\"");
     }
 
@@ -690,8 +701,27 @@ mod tests {
     #[test]
     fn syntax_errors_are_found() {
         for bad in [
-            "", "{", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "[1e]", "[-]", "[tru]", "\"a", "\"\\x\"", "\"\\u12\"",
-            "\"a\u{1}\"", "{1:2}", "{\"a\" 1}", "[1 2]", "{} {}", "[", "]", "nul",
+            "",
+            "{",
+            "[1,]",
+            "{\"a\":1,}",
+            "[01]",
+            "[1.]",
+            "[.5]",
+            "[1e]",
+            "[-]",
+            "[tru]",
+            "\"a",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"a\u{1}\"",
+            "{1:2}",
+            "{\"a\" 1}",
+            "[1 2]",
+            "{} {}",
+            "[",
+            "]",
+            "nul",
         ] {
             assert!(parse_body(bad, &NAMES, 10, 128).is_err(), "{bad:?}");
         }

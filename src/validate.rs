@@ -80,7 +80,11 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
                 }
                 Err(_) => {
                     let path = at.record();
-                    r.fail(path.clone(), Code::LoneSurrogate, format!("{path} has a key with an unpaired UTF-16 surrogate escape"));
+                    r.fail(
+                        path.clone(),
+                        Code::LoneSurrogate,
+                        format!("{path} has a key with an unpaired UTF-16 surrogate escape"),
+                    );
                 }
             }
         }
@@ -194,13 +198,16 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn problem(&mut self, slot: usize, p: Problem) {
         let path = self.path(slot);
         let (code, what) = match p {
-            Problem::Nul => (Code::NulCharacter, "contains a NUL character (\\u0000), which PostgreSQL cannot store".to_string()),
+            Problem::Nul => {
+                (Code::NulCharacter, "contains a NUL character (\\u0000), which PostgreSQL cannot store".to_string())
+            }
             Problem::LoneSurrogate => (Code::LoneSurrogate, "contains an unpaired UTF-16 surrogate escape".to_string()),
-            Problem::TooDeep => (Code::TooDeep, format!("is nested deeper than the limit of {} levels", self.cx.max_depth)),
-            Problem::NumberOutOfRange => (
-                Code::NumberOutOfRange,
-                "contains a number too long or too large for PostgreSQL".to_string(),
-            ),
+            Problem::TooDeep => {
+                (Code::TooDeep, format!("is nested deeper than the limit of {} levels", self.cx.max_depth))
+            }
+            Problem::NumberOutOfRange => {
+                (Code::NumberOutOfRange, "contains a number too long or too large for PostgreSQL".to_string())
+            }
         };
         self.fail(path.clone(), code, format!("{path} {what}"));
     }
@@ -267,7 +274,16 @@ pub fn check_run<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Run<'a>
     if !r.ok {
         return None;
     }
-    Some(Run { id: id?, session_id: session_id?, name: name?, started_at: started_at?, ended_at, status: status?, error, metadata })
+    Some(Run {
+        id: id?,
+        session_id: session_id?,
+        name: name?,
+        started_at: started_at?,
+        ended_at,
+        status: status?,
+        error,
+        metadata,
+    })
 }
 
 /// Checks `spans[i]`.
@@ -343,7 +359,15 @@ pub fn check_event<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Event
     if !r.ok {
         return None;
     }
-    Some(Event { id: id?, run_id: run_id?, span_id, event_type: event_type?, created_at: created_at?, content, attributes })
+    Some(Event {
+        id: id?,
+        run_id: run_id?,
+        span_id,
+        event_type: event_type?,
+        created_at: created_at?,
+        content,
+        attributes,
+    })
 }
 
 /// Checks `prompt_links[i]`.

@@ -70,10 +70,14 @@ fn limits_from(value: JsValue) -> Result<Limits, JsError> {
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !LIMIT_KEYS.contains(&key.as_str()) {
-            return Err(JsError::new(&format!("invalid limits: unknown key {key:?} (expected one of {})", LIMIT_KEYS.join(", "))));
+            return Err(JsError::new(&format!(
+                "invalid limits: unknown key {key:?} (expected one of {})",
+                LIMIT_KEYS.join(", ")
+            )));
         }
     }
-    let limits: Limits = serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid limits: {e}")))?;
+    let limits: Limits =
+        serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid limits: {e}")))?;
     limits.check().map_err(|e| JsError::new(&format!("invalid limits: {e}")))?;
     Ok(limits)
 }

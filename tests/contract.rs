@@ -41,7 +41,12 @@ fn rejected(body: &Value) -> Rejection {
 fn refuses(body: &Value, path: &str, code: Code, message: &str) {
     let r = rejected(body);
     let first = &r.errors[0];
-    assert_eq!((first.path.as_str(), first.code, first.message.as_str()), (path, code, message), "all: {:#?}", r.errors);
+    assert_eq!(
+        (first.path.as_str(), first.code, first.message.as_str()),
+        (path, code, message),
+        "all: {:#?}",
+        r.errors
+    );
     assert_eq!(r.status, 400);
 }
 
@@ -212,8 +217,18 @@ fn records_must_be_objects_with_known_keys() {
     let mut b = example_a();
     b["runs"] = json!([7]);
     refuses(&b, "runs[0]", Code::NotAnObject, "runs[0] is not an object");
-    refuses(&with("spans", 1, "colour", json!("red")), "spans[1].colour", Code::UnknownKey, "spans[1].colour is not allowed");
-    refuses(&with("events", 0, "odd key", json!(1)), "events[0][\"odd key\"]", Code::UnknownKey, "events[0][\"odd key\"] is not allowed");
+    refuses(
+        &with("spans", 1, "colour", json!("red")),
+        "spans[1].colour",
+        Code::UnknownKey,
+        "spans[1].colour is not allowed",
+    );
+    refuses(
+        &with("events", 0, "odd key", json!(1)),
+        "events[0][\"odd key\"]",
+        Code::UnknownKey,
+        "events[0][\"odd key\"] is not allowed",
+    );
 }
 
 #[test]
@@ -264,23 +279,41 @@ fn every_timestamp_field_is_checked() {
     for &(array, key) in fields {
         let path = format!("{array}[0].{key}");
         let message = format!("{path} is not a valid ISO timestamp");
-        for bad in ["2024-02-30T00:00:00Z", "2025-03-01T12:00:00", "0000-01-01T00:00:00Z", "2025-03-01T12:00:00+16:00"] {
+        for bad in ["2024-02-30T00:00:00Z", "2025-03-01T12:00:00", "0000-01-01T00:00:00Z", "2025-03-01T12:00:00+16:00"]
+        {
             refuses(&with(array, 0, key, json!(bad)), &path, Code::InvalidTimestamp, &message);
         }
         refuses(&with(array, 0, key, json!(1_700_000_000)), &path, Code::InvalidTimestamp, &message);
         accepted(&with(array, 0, key, json!("2025-03-01T12:00:00.5+05:30")));
     }
-    for (array, key) in [("sessions", "created_at"), ("runs", "started_at"), ("spans", "started_at"), ("events", "created_at")] {
+    for (array, key) in
+        [("sessions", "created_at"), ("runs", "started_at"), ("spans", "started_at"), ("events", "created_at")]
+    {
         let path = format!("{array}[0].{key}");
-        refuses(&without(array, 0, key), &path, Code::InvalidTimestamp, &format!("{path} is not a valid ISO timestamp"));
+        refuses(
+            &without(array, 0, key),
+            &path,
+            Code::InvalidTimestamp,
+            &format!("{path} is not a valid ISO timestamp"),
+        );
     }
     accepted(&with("runs", 0, "ended_at", json!(null)));
 }
 
 #[test]
 fn enums_are_exact_words() {
-    refuses(&with("runs", 0, "status", json!("OK")), "runs[0].status", Code::InvalidEnum, "runs[0].status must be one of: running, ok, error");
-    refuses(&with("spans", 0, "status", json!(null)), "spans[0].status", Code::InvalidEnum, "spans[0].status must be one of: running, ok, error");
+    refuses(
+        &with("runs", 0, "status", json!("OK")),
+        "runs[0].status",
+        Code::InvalidEnum,
+        "runs[0].status must be one of: running, ok, error",
+    );
+    refuses(
+        &with("spans", 0, "status", json!(null)),
+        "spans[0].status",
+        Code::InvalidEnum,
+        "spans[0].status must be one of: running, ok, error",
+    );
     refuses(
         &with("spans", 0, "kind", json!("llm")),
         "spans[0].kind",
@@ -293,7 +326,16 @@ fn enums_are_exact_words() {
         Code::InvalidEnum,
         "events[0].type must be one of: user_input, system_message, assistant_message, reasoning, tool_arguments, tool_result, final_response, custom",
     );
-    for t in ["user_input", "system_message", "assistant_message", "reasoning", "tool_arguments", "tool_result", "final_response", "custom"] {
+    for t in [
+        "user_input",
+        "system_message",
+        "assistant_message",
+        "reasoning",
+        "tool_arguments",
+        "tool_result",
+        "final_response",
+        "custom",
+    ] {
         accepted(&with("events", 0, "type", json!(t)));
     }
 }
@@ -308,7 +350,14 @@ fn names_are_required_non_empty_strings() {
 
 #[test]
 fn objects_must_be_objects_and_null_means_absent() {
-    for (array, key) in [("sessions", "metadata"), ("runs", "metadata"), ("runs", "error"), ("spans", "error"), ("spans", "attributes"), ("events", "attributes")] {
+    for (array, key) in [
+        ("sessions", "metadata"),
+        ("runs", "metadata"),
+        ("runs", "error"),
+        ("spans", "error"),
+        ("spans", "attributes"),
+        ("events", "attributes"),
+    ] {
         let path = format!("{array}[0].{key}");
         for bad in [json!([]), json!("x"), json!(1)] {
             refuses(&with(array, 0, key, bad), &path, Code::NotAnObject, &format!("{path} must be an object"));
@@ -337,12 +386,19 @@ fn event_content_is_any_json_and_may_be_missing() {
 
 #[test]
 fn iteration_is_a_32_bit_integer() {
-    for (v, stored) in [(json!(3), 3), (json!(3.0), 3), (json!(-2147483648i64), -2147483648i64), (json!(2147483647), 2147483647)] {
+    for (v, stored) in
+        [(json!(3), 3), (json!(3.0), 3), (json!(-2147483648i64), -2147483648i64), (json!(2147483647), 2147483647)]
+    {
         let p = accepted(&with("spans", 0, "iteration", v));
         assert_eq!(list(&p.spans)[0]["iteration"], stored);
     }
     for bad in [json!(3.5), json!("3"), json!(true)] {
-        refuses(&with("spans", 0, "iteration", bad), "spans[0].iteration", Code::NotAnInteger, "spans[0].iteration must be an integer");
+        refuses(
+            &with("spans", 0, "iteration", bad),
+            "spans[0].iteration",
+            Code::NotAnInteger,
+            "spans[0].iteration must be an integer",
+        );
     }
     for big in [json!(2147483648i64), json!(-2147483649i64), json!(1e300)] {
         refuses(
@@ -366,7 +422,12 @@ fn project_id_may_be_absent_null_or_the_keys_own() {
         Code::ProjectMismatch,
         "runs[0].project_id does not match the project of the API key",
     );
-    refuses(&with("spans", 2, "project_id", json!("x")), "spans[2].project_id", Code::InvalidUuid, "spans[2].project_id is not a valid UUID");
+    refuses(
+        &with("spans", 2, "project_id", json!("x")),
+        "spans[2].project_id",
+        Code::InvalidUuid,
+        "spans[2].project_id is not a valid UUID",
+    );
 }
 
 // ---------------------------------------------------------------- prompt links
@@ -405,7 +466,12 @@ fn prompt_link_rules() {
         let p = accepted(&with_link("variable_values", absent));
         assert_eq!(list(&p.prompt_links)[0]["variable_values"], json!({}));
     }
-    refuses(&with_link("id", Some(json!("x"))), "prompt_links[0].id", Code::UnknownKey, "prompt_links[0].id is not allowed");
+    refuses(
+        &with_link("id", Some(json!("x"))),
+        "prompt_links[0].id",
+        Code::UnknownKey,
+        "prompt_links[0].id is not allowed",
+    );
 }
 
 // ---------------------------------------------------------------- scores
@@ -414,11 +480,26 @@ fn prompt_link_rules() {
 fn score_rules_each_way() {
     accepted(&with_score(a_score()));
     refuses(&score_with("id", json!(null)), "scores[0].id", Code::InvalidUuid, "scores[0].id is not a valid UUID");
-    refuses(&score_with("trace_id", json!("x")), "scores[0].trace_id", Code::InvalidUuid, "scores[0].trace_id is not a valid UUID");
-    refuses(&score_with("span_id", json!("x")), "scores[0].span_id", Code::InvalidUuid, "scores[0].span_id is not a valid UUID");
+    refuses(
+        &score_with("trace_id", json!("x")),
+        "scores[0].trace_id",
+        Code::InvalidUuid,
+        "scores[0].trace_id is not a valid UUID",
+    );
+    refuses(
+        &score_with("span_id", json!("x")),
+        "scores[0].span_id",
+        Code::InvalidUuid,
+        "scores[0].span_id is not a valid UUID",
+    );
     refuses(&score_with("name", json!("  \t")), "scores[0].name", Code::Required, "scores[0].name is required");
     for bad in [json!("1"), json!(null), json!(true)] {
-        refuses(&score_with("value", bad), "scores[0].value", Code::NotAFiniteNumber, "scores[0].value must be a finite number");
+        refuses(
+            &score_with("value", bad),
+            "scores[0].value",
+            Code::NotAFiniteNumber,
+            "scores[0].value must be a finite number",
+        );
     }
     let overflow = with_score(a_score()).to_string().replacen("0.92", "1e999", 1);
     let r = prepare_batch(overflow.as_bytes(), project(), &Limits::default()).unwrap_err();
@@ -429,19 +510,49 @@ fn score_rules_each_way() {
         Code::InvalidEnum,
         "scores[0].data_type must be one of: numeric, categorical, boolean",
     );
-    refuses(&score_with("source", json!("human")), "scores[0].source", Code::InvalidEnum, "scores[0].source must be api");
-    refuses(&score_with("comment", json!(3)), "scores[0].comment", Code::InvalidType, "scores[0].comment must be a string");
-    refuses(&score_with("created_at", json!("yesterday")), "scores[0].created_at", Code::InvalidTimestamp, "scores[0].created_at is not a valid ISO timestamp");
+    refuses(
+        &score_with("source", json!("human")),
+        "scores[0].source",
+        Code::InvalidEnum,
+        "scores[0].source must be api",
+    );
+    refuses(
+        &score_with("comment", json!(3)),
+        "scores[0].comment",
+        Code::InvalidType,
+        "scores[0].comment must be a string",
+    );
+    refuses(
+        &score_with("created_at", json!("yesterday")),
+        "scores[0].created_at",
+        Code::InvalidTimestamp,
+        "scores[0].created_at is not a valid ISO timestamp",
+    );
 
     let mut cat = a_score();
     cat["data_type"] = json!("categorical");
     cat["value"] = json!(0.0);
-    refuses(&with_score(cat.clone()), "scores[0].string_value", Code::ScoreRule, "scores[0].string_value is required for categorical scores");
+    refuses(
+        &with_score(cat.clone()),
+        "scores[0].string_value",
+        Code::ScoreRule,
+        "scores[0].string_value is required for categorical scores",
+    );
     cat["string_value"] = json!(" ");
-    refuses(&with_score(cat.clone()), "scores[0].string_value", Code::ScoreRule, "scores[0].string_value is required for categorical scores");
+    refuses(
+        &with_score(cat.clone()),
+        "scores[0].string_value",
+        Code::ScoreRule,
+        "scores[0].string_value is required for categorical scores",
+    );
     cat["string_value"] = json!("good");
     accepted(&with_score(cat));
-    refuses(&score_with("string_value", json!("x")), "scores[0].string_value", Code::ScoreRule, "scores[0].string_value is only allowed for categorical scores");
+    refuses(
+        &score_with("string_value", json!("x")),
+        "scores[0].string_value",
+        Code::ScoreRule,
+        "scores[0].string_value is only allowed for categorical scores",
+    );
     accepted(&score_with("string_value", json!(null)));
 
     let mut boolean = a_score();
@@ -451,7 +562,12 @@ fn score_rules_each_way() {
         accepted(&with_score(boolean.clone()));
     }
     boolean["value"] = json!(0.5);
-    refuses(&with_score(boolean), "scores[0].value", Code::ScoreRule, "scores[0].value must be 0 or 1 for boolean scores");
+    refuses(
+        &with_score(boolean),
+        "scores[0].value",
+        Code::ScoreRule,
+        "scores[0].value must be 0 or 1 for boolean scores",
+    );
 }
 
 #[test]
@@ -480,12 +596,32 @@ fn nul_characters_are_refused_wherever_they_are() {
         Code::NulCharacter,
         "runs[0].name contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
-    refuses(&with("runs", 0, "metadata", json!({"k": "v\u{0}"})), "runs[0].metadata", Code::NulCharacter, "runs[0].metadata contains a NUL character (\\u0000), which PostgreSQL cannot store");
-    refuses(&with("spans", 0, "attributes", json!({"k\u{0}": 1})), "spans[0].attributes", Code::NulCharacter, "spans[0].attributes contains a NUL character (\\u0000), which PostgreSQL cannot store");
-    refuses(&with("events", 0, "content", json!(["\u{0}"])), "events[0].content", Code::NulCharacter, "events[0].content contains a NUL character (\\u0000), which PostgreSQL cannot store");
+    refuses(
+        &with("runs", 0, "metadata", json!({"k": "v\u{0}"})),
+        "runs[0].metadata",
+        Code::NulCharacter,
+        "runs[0].metadata contains a NUL character (\\u0000), which PostgreSQL cannot store",
+    );
+    refuses(
+        &with("spans", 0, "attributes", json!({"k\u{0}": 1})),
+        "spans[0].attributes",
+        Code::NulCharacter,
+        "spans[0].attributes contains a NUL character (\\u0000), which PostgreSQL cannot store",
+    );
+    refuses(
+        &with("events", 0, "content", json!(["\u{0}"])),
+        "events[0].content",
+        Code::NulCharacter,
+        "events[0].content contains a NUL character (\\u0000), which PostgreSQL cannot store",
+    );
     let mut s = a_score();
     s["comment"] = json!("\u{0}");
-    refuses(&with_score(s), "scores[0].comment", Code::NulCharacter, "scores[0].comment contains a NUL character (\\u0000), which PostgreSQL cannot store");
+    refuses(
+        &with_score(s),
+        "scores[0].comment",
+        Code::NulCharacter,
+        "scores[0].comment contains a NUL character (\\u0000), which PostgreSQL cannot store",
+    );
     // An escaped backslash before "u0000" is not a NUL.
     accepted(&with("events", 0, "content", json!("\\u0000")));
 }
@@ -539,7 +675,9 @@ fn size_limits_answer_413_and_name_the_limit() {
     let r = prepare_batch(body.as_bytes(), project(), &limits).unwrap_err();
     assert_eq!((r.status, r.errors[0].code), (413, Code::BodyTooLarge));
     assert!(r.error.contains(&format!("limit is {} bytes", body.len() - 1)), "{}", r.error);
-    assert!(prepare_batch(body.as_bytes(), project(), &Limits { max_body_bytes: body.len(), ..Limits::default() }).is_ok());
+    assert!(
+        prepare_batch(body.as_bytes(), project(), &Limits { max_body_bytes: body.len(), ..Limits::default() }).is_ok()
+    );
 
     let limits = Limits { max_records: 7, ..Limits::default() };
     let r = prepare_batch(body.as_bytes(), project(), &limits).unwrap_err();
@@ -587,7 +725,10 @@ fn records_sharing_an_id_merge_as_a_resend_would() {
     assert_eq!(runs[0]["status"], "ok", "a final status is not moved back to running");
     assert_eq!(runs[0]["ended_at"], "2025-03-01T12:00:02.498113Z", "ended_at never goes back to null");
     assert_eq!(runs[0]["name"], "research-agent", "immutable fields keep their first value");
-    assert_eq!(runs[0]["metadata"], json!({"cost_usd": 0.00125, "total_input_tokens": 100, "total_output_tokens": 25, "latency_ms": 12}));
+    assert_eq!(
+        runs[0]["metadata"],
+        json!({"cost_usd": 0.00125, "total_input_tokens": 100, "total_output_tokens": 25, "latency_ms": 12})
+    );
 
     let mut b = example_a();
     let mut again = b["events"][0].clone();
@@ -648,7 +789,9 @@ fn references_inside_the_batch_must_stay_in_their_run_and_trace() {
     b["spans"][1]["run_id"] = json!("6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6");
     let r = rejected(&b);
     assert_eq!((r.errors[0].path.as_str(), r.errors[0].code), ("spans[1].parent_span_id", Code::RunMismatch));
-    assert!(r.errors.iter().any(|v| v.path == "events[1].span_id" && v.code == Code::RunMismatch) || r.errors.len() == 1);
+    assert!(
+        r.errors.iter().any(|v| v.path == "events[1].span_id" && v.code == Code::RunMismatch) || r.errors.len() == 1
+    );
 
     let mut b = example_a();
     b["events"][1]["run_id"] = json!("6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6");

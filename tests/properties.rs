@@ -77,15 +77,40 @@ fn arb_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{0,8}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z_]{0,8}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 const FIELDS: &[&str] = &[
-    "id", "project_id", "session_id", "run_id", "parent_span_id", "span_id", "trace_id", "prompt_version_id", "name",
-    "kind", "status", "type", "created_at", "started_at", "ended_at", "metadata", "attributes", "error", "content",
-    "iteration", "value", "data_type", "string_value", "source", "comment", "variable_values", "extra",
+    "id",
+    "project_id",
+    "session_id",
+    "run_id",
+    "parent_span_id",
+    "span_id",
+    "trace_id",
+    "prompt_version_id",
+    "name",
+    "kind",
+    "status",
+    "type",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "metadata",
+    "attributes",
+    "error",
+    "content",
+    "iteration",
+    "value",
+    "data_type",
+    "string_value",
+    "source",
+    "comment",
+    "variable_values",
+    "extra",
 ];
 const LISTS: &[&str] = &["sessions", "runs", "spans", "events", "prompt_links", "scores"];
 
@@ -106,9 +131,41 @@ fn same_verdict_as_serde_json(text: &str) {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ",", ":", " ", "\n", "\"a\"", "\"\\u0000\"", "\"\\ud800\"", "\"\\\"\"", "\"\\x\"", "\"", "\\",
-    "1", "-0.5e3", "01", "1.", ".5", "-", "1e", "1E+2", "true", "fals", "null", "nul", "\"spans\"", "\"id\"",
-    "\"schema_version\"", "\"é\"", "\u{1}", "\"\\u12\"", "0", "-0",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    " ",
+    "\n",
+    "\"a\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "\"\\\"\"",
+    "\"\\x\"",
+    "\"",
+    "\\",
+    "1",
+    "-0.5e3",
+    "01",
+    "1.",
+    ".5",
+    "-",
+    "1e",
+    "1E+2",
+    "true",
+    "fals",
+    "null",
+    "nul",
+    "\"spans\"",
+    "\"id\"",
+    "\"schema_version\"",
+    "\"é\"",
+    "\u{1}",
+    "\"\\u12\"",
+    "0",
+    "-0",
 ];
 
 proptest! {

@@ -81,11 +81,8 @@ fn hostile_inputs_do_not_trap() {
     let deep = format!("{{\"schema_version\":2,\"events\":[{}{}]}}", "[".repeat(100_000), "]".repeat(100_000));
     let r = wasm::prepare_batch(deep.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
-    let nested = format!(
-        "{{\"schema_version\":2,\"events\":[{{\"content\":{}{}}}]}}",
-        "[".repeat(100_000),
-        "]".repeat(100_000)
-    );
+    let nested =
+        format!("{{\"schema_version\":2,\"events\":[{{\"content\":{}{}}}]}}", "[".repeat(100_000), "]".repeat(100_000));
     let r = wasm::prepare_batch(nested.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
     for bytes in [&b"\xff\xfe"[..], b"{\"a\":\"\\ud800\"}", b"", b"{\"spans\":[{\"\\udfff\":1}]}"] {

@@ -104,8 +104,10 @@ Deno.test("body-level failures keep upstream's messages", () => {
 });
 
 Deno.test("NUL characters and unpaired surrogates are violations, not traps", () => {
-  const nul = rejected('{"schema_version":2,"runs":[{"id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",' +
-    '"session_id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","name":"a\\u0000","started_at":"2025-03-01T12:00:00Z","status":"ok"}]}');
+  const nul = rejected(
+    '{"schema_version":2,"runs":[{"id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",' +
+      '"session_id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","name":"a\\u0000","started_at":"2025-03-01T12:00:00Z","status":"ok"}]}',
+  );
   assert.deepEqual([nul.errors[0].path, nul.errors[0].code], ["runs[0].name", "nul_character"]);
   const text = new TextDecoder().decode(exampleA).replace('"cli"', '"\\ud800"');
   const lone = rejected(text);
@@ -142,7 +144,21 @@ Deno.test("validate_batch takes strings or bytes and needs no project", () => {
 Deno.test("arbitrary bytes never trap the module", () => {
   let state = 0x1234567;
   const next = () => (state = (state * 1103515245 + 12345) >>> 0);
-  const pieces = ['{"schema_version":2,', '"spans":[', '{"id":', '"x"', "]", "}", "\\ud800", "\\u0000", "null", ",", ":", "[", "{"];
+  const pieces = [
+    '{"schema_version":2,',
+    '"spans":[',
+    '{"id":',
+    '"x"',
+    "]",
+    "}",
+    "\\ud800",
+    "\\u0000",
+    "null",
+    ",",
+    ":",
+    "[",
+    "{",
+  ];
   for (let i = 0; i < 3000; i++) {
     const n = next() % 40;
     let s = "";

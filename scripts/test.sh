@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Every test, from a fresh clone: installs what is missing (Deno, the wasm32 target,
+# wasm-bindgen-cli at the crate's exact version), then runs
+#   - rustfmt and clippy,
+#   - the native Rust tests (unit, contract, property tests),
+#   - a rebuild of pkg/ that must match the committed one,
+#   - the wasm-bindgen tests inside WebAssembly (Node runner),
+#   - deno fmt, deno lint and the Deno tests,
+# and ends with one line summing every suite: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/tools.sh
+export NO_COLOR=1 CARGO_TERM_COLOR=never
+
+ensure_deno || exit 1
+ensure_wasm_tools || exit 1
+command -v node >/dev/null || { echo "Node.js is needed for the wasm-bindgen test runner" >&2; exit 1; }
+
+passed=0
+failed=0
+broken=()
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+# Runs one suite, shows its output, and adds its test counts to the totals. A suite that
+# fails without reporting counts (a build or lint error) counts as one failure.
+suite() {
+  local name=$1
+  shift
+  log "$name"
+  local log_file="$log_dir/$(echo "$name" | tr -c 'a-zA-Z0-9' '_').log"
+  "$@" 2>&1 | tee "$log_file"
+  local status=${PIPESTATUS[0]}
+  local p f
+  # cargo / wasm-bindgen-test: "test result: ok. 29 passed; 0 failed; …"
+  # deno: "ok | 12 passed | 0 failed" or "FAILED | 11 passed | 1 failed"
+  p=$(grep -E '^test result:|^(ok|FAILED) \|' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E '^test result:|^(ok|FAILED) \|' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  if [[ $status -ne 0 && $f -eq 0 ]]; then
+    f=1
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [[ $status -ne 0 ]]; then
+    broken+=("$name")
+  fi
+}
+
+suite "rustfmt" cargo fmt --check
+suite "clippy" cargo clippy --quiet --all-targets -- -D warnings
+suite "Rust tests (native)" cargo test --quiet
+suite "pkg/ is up to date with src/" bash scripts/build-pkg.sh --check
+suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
+  env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --test wasm
+suite "deno fmt" deno fmt --check
+suite "deno lint" deno lint
+suite "Deno tests" deno test --allow-read supabase/functions
+
+echo
+if [[ ${#broken[@]} -gt 0 ]]; then
+  echo "failing: ${broken[*]}"
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 && ${#broken[@]} -eq 0 ]]
