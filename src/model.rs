@@ -177,6 +177,16 @@ pub trait Record: Sized {
     fn absorb(&mut self, later: Self);
 }
 
+/// The identity of records keyed by their `id`.
+macro_rules! keyed_by_id {
+    () => {
+        type Key = u128;
+        fn key(&self) -> u128 {
+            self.id.as_u128()
+        }
+    };
+}
+
 fn coalesce<'a>(earlier: &mut Option<Cow<'a, str>>, later: Option<Cow<'a, str>>) {
     if later.is_some() {
         *earlier = later;
@@ -202,47 +212,38 @@ pub fn merge_objects<'a>(earlier: &mut Option<Json<'a>>, later: Option<Json<'a>>
 }
 
 impl Record for Session<'_> {
-    type Key = u128;
-    fn key(&self) -> u128 {
-        self.id.as_u128()
-    }
+    keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         coalesce(&mut self.ended_at, later.ended_at);
         merge_objects(&mut self.metadata, later.metadata);
     }
+}
+
+/// Runs and spans share their mutable fields: `ended_at`, `status`, `error` and an object
+/// (`metadata` for runs, `attributes` for spans).
+macro_rules! absorb_step {
+    ($object:ident) => {
+        fn absorb(&mut self, later: Self) {
+            coalesce(&mut self.ended_at, later.ended_at);
+            self.status = self.status.then(later.status);
+            coalesce(&mut self.error, later.error);
+            merge_objects(&mut self.$object, later.$object);
+        }
+    };
 }
 
 impl Record for Run<'_> {
-    type Key = u128;
-    fn key(&self) -> u128 {
-        self.id.as_u128()
-    }
-    fn absorb(&mut self, later: Self) {
-        coalesce(&mut self.ended_at, later.ended_at);
-        self.status = self.status.then(later.status);
-        coalesce(&mut self.error, later.error);
-        merge_objects(&mut self.metadata, later.metadata);
-    }
+    keyed_by_id!();
+    absorb_step!(metadata);
 }
 
 impl Record for Span<'_> {
-    type Key = u128;
-    fn key(&self) -> u128 {
-        self.id.as_u128()
-    }
-    fn absorb(&mut self, later: Self) {
-        coalesce(&mut self.ended_at, later.ended_at);
-        self.status = self.status.then(later.status);
-        coalesce(&mut self.error, later.error);
-        merge_objects(&mut self.attributes, later.attributes);
-    }
+    keyed_by_id!();
+    absorb_step!(attributes);
 }
 
 impl Record for Event<'_> {
-    type Key = u128;
-    fn key(&self) -> u128 {
-        self.id.as_u128()
-    }
+    keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         self.content = later.content;
         merge_objects(&mut self.attributes, later.attributes);
@@ -261,10 +262,7 @@ impl Record for PromptLink<'_> {
 }
 
 impl Record for Score<'_> {
-    type Key = u128;
-    fn key(&self) -> u128 {
-        self.id.as_u128()
-    }
+    keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         // A re-sent score overwrites every field.
         *self = later;

@@ -104,6 +104,13 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         self.at.field(self.names[slot])
     }
 
+    /// Reports a broken rule of one field; the message is the field's path and `what`.
+    fn fail_field(&mut self, slot: usize, code: Code, what: impl std::fmt::Display) {
+        let path = self.path(slot);
+        let message = format!("{path} {what}");
+        self.fail(path, code, message);
+    }
+
     /// The value, or `None` when the key is absent or `null` (decision 4).
     fn get(&self, slot: usize) -> Option<Val<'a>> {
         self.fields.slots[slot].filter(|v| !v.is_null())
@@ -124,8 +131,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn required_uuid(&mut self, slot: usize) -> Option<Uuid> {
         let parsed = self.format_str(slot).and_then(|s| parse_uuid(&s));
         if parsed.is_none() {
-            let path = self.path(slot);
-            self.fail(path.clone(), Code::InvalidUuid, format!("{path} is not a valid UUID"));
+            self.fail_field(slot, Code::InvalidUuid, "is not a valid UUID");
         }
         parsed
     }
@@ -134,12 +140,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         let Some(sent) = self.uuid(slot) else { return };
         if let Some(key_project) = self.cx.project_id {
             if sent != key_project {
-                let path = self.path(slot);
-                self.fail(
-                    path.clone(),
-                    Code::ProjectMismatch,
-                    format!("{path} does not match the project of the API key"),
-                );
+                self.fail_field(slot, Code::ProjectMismatch, "does not match the project of the API key");
             }
         }
     }
@@ -151,8 +152,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         match self.format_str(slot) {
             Some(s) if is_valid_timestamp(&s) => Some(s),
             _ => {
-                let path = self.path(slot);
-                self.fail(path.clone(), Code::InvalidTimestamp, format!("{path} is not a valid ISO timestamp"));
+                self.fail_field(slot, Code::InvalidTimestamp, "is not a valid ISO timestamp");
                 None
             }
         }
@@ -162,8 +162,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn word<T: Copy>(&mut self, slot: usize, parse: fn(&str) -> Option<T>, list: fn() -> String) -> Option<T> {
         let w = self.format_str(slot).and_then(|s| parse(&s));
         if w.is_none() {
-            let path = self.path(slot);
-            self.fail(path.clone(), Code::InvalidEnum, format!("{path} must be one of: {}", list()));
+            self.fail_field(slot, Code::InvalidEnum, format_args!("must be one of: {}", list()));
         }
         w
     }
@@ -187,8 +186,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         match self.text(slot) {
             Ok(Some((raw, s))) if !(if trimmed { js_trim(&s).is_empty() } else { s.is_empty() }) => Some(raw),
             Ok(_) => {
-                let path = self.path(slot);
-                self.fail(path.clone(), Code::Required, format!("{path} is required"));
+                self.fail_field(slot, Code::Required, "is required");
                 None
             }
             Err(()) => None,
@@ -196,7 +194,6 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     }
 
     fn problem(&mut self, slot: usize, p: Problem) {
-        let path = self.path(slot);
         let (code, what) = match p {
             Problem::Nul => {
                 (Code::NulCharacter, "contains a NUL character (\\u0000), which PostgreSQL cannot store".to_string())
@@ -209,7 +206,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
                 (Code::NumberOutOfRange, "contains a number too long or too large for PostgreSQL".to_string())
             }
         };
-        self.fail(path.clone(), code, format!("{path} {what}"));
+        self.fail_field(slot, code, what);
     }
 
     /// Any JSON value, without what PostgreSQL would refuse.
@@ -228,8 +225,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn object(&mut self, slot: usize) -> Option<Json<'a>> {
         let value = self.get(slot)?;
         if !value.text.starts_with('{') {
-            let path = self.path(slot);
-            self.fail(path.clone(), Code::NotAnObject, format!("{path} must be an object"));
+            self.fail_field(slot, Code::NotAnObject, "must be an object");
             return None;
         }
         self.any(slot)
@@ -323,22 +319,21 @@ pub fn check_span<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Span<'
 /// 32-bit `integer` column.
 fn iteration(r: &mut Reader, slot: usize) -> Option<i32> {
     r.get(slot)?;
-    let path = r.path(slot);
     match r.number(slot) {
         Some(n) if n.is_finite() && n.fract() == 0.0 => {
             if n >= i32::MIN as f64 && n <= i32::MAX as f64 {
                 Some(n as i32)
             } else {
-                r.fail(
-                    path.clone(),
+                r.fail_field(
+                    slot,
                     Code::IntegerOutOfRange,
-                    format!("{path} must be between {} and {}", i32::MIN, i32::MAX),
+                    format_args!("must be between {} and {}", i32::MIN, i32::MAX),
                 );
                 None
             }
         }
         _ => {
-            r.fail(path.clone(), Code::NotAnInteger, format!("{path} must be an integer"));
+            r.fail_field(slot, Code::NotAnInteger, "must be an integer");
             None
         }
     }
@@ -396,8 +391,7 @@ pub fn check_score<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Score
     let value = match r.number(5) {
         Some(v) if v.is_finite() => Some(v),
         _ => {
-            let path = r.path(5);
-            r.fail(path.clone(), Code::NotAFiniteNumber, format!("{path} must be a finite number"));
+            r.fail_field(5, Code::NotAFiniteNumber, "must be a finite number");
             None
         }
     };
@@ -406,34 +400,29 @@ pub fn check_score<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Score
         Some(ScoreDataType::Categorical) => match r.text(7) {
             Ok(Some((raw, s))) if !js_trim(&s).is_empty() => Some(raw),
             Ok(_) => {
-                let path = r.path(7);
-                r.fail(path.clone(), Code::ScoreRule, format!("{path} is required for categorical scores"));
+                r.fail_field(7, Code::ScoreRule, "is required for categorical scores");
                 None
             }
             Err(()) => None,
         },
         Some(_) if r.get(7).is_some() => {
-            let path = r.path(7);
-            r.fail(path.clone(), Code::ScoreRule, format!("{path} is only allowed for categorical scores"));
+            r.fail_field(7, Code::ScoreRule, "is only allowed for categorical scores");
             None
         }
         _ => None,
     };
     if let (Some(ScoreDataType::Boolean), Some(v)) = (data_type, value) {
         if v != 0.0 && v != 1.0 {
-            let path = r.path(5);
-            r.fail(path.clone(), Code::ScoreRule, format!("{path} must be 0 or 1 for boolean scores"));
+            r.fail_field(5, Code::ScoreRule, "must be 0 or 1 for boolean scores");
         }
     }
     if r.format_str(8).as_deref() != Some("api") {
-        let path = r.path(8);
-        r.fail(path.clone(), Code::InvalidEnum, format!("{path} must be api"));
+        r.fail_field(8, Code::InvalidEnum, "must be api");
     }
     let comment = match r.text(9) {
         Ok(Some((raw, _))) => Some(raw),
         Ok(None) if r.get(9).is_some() => {
-            let path = r.path(9);
-            r.fail(path.clone(), Code::InvalidType, format!("{path} must be a string"));
+            r.fail_field(9, Code::InvalidType, "must be a string");
             None
         }
         _ => None,
