@@ -19,7 +19,8 @@ if [[ "${1:-}" == "--check" ]]; then
 fi
 
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$PWD=/northstar --remap-path-prefix=$CARGO_HOME_DIR=/cargo"
+# Keep in step with .cargo/config.toml (this variable replaces its rustflags).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 --remap-path-prefix=$PWD=/northstar --remap-path-prefix=$CARGO_HOME_DIR=/cargo"
 cargo build --quiet --lib --release --target wasm32-unknown-unknown
 rm -rf "${out:?}"/northstar_core*
 wasm-bindgen --target web --out-dir "$out" --out-name northstar_core \

@@ -519,25 +519,7 @@ impl<'a> Reader<'a> {
         let mut escaped = false;
         let mut problem = None;
         loop {
-            // Jump over plain bytes two words at a time, straight to the first byte that
-            // matters (the mask's lowest flagged byte is exact).
-            let rest = &b[self.i..];
-            let mut k = 0;
-            while let Some(block) = rest.get(k..k + 16) {
-                let (lo, hi) = block.split_at(8);
-                let lo = attention_mask(u64::from_le_bytes(lo.try_into().unwrap_or([0; 8])));
-                let hi = attention_mask(u64::from_le_bytes(hi.try_into().unwrap_or([0; 8])));
-                if lo | hi != 0 {
-                    k += if lo != 0 {
-                        (lo.trailing_zeros() / 8) as usize
-                    } else {
-                        8 + (hi.trailing_zeros() / 8) as usize
-                    };
-                    break;
-                }
-                k += 16;
-            }
-            self.i += k;
+            self.i += skim(&b[self.i..]);
             match b.get(self.i) {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
@@ -583,8 +565,50 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// How many plain string bytes (not `"`, `\` or a control character) `rest` starts with,
+/// looking sixteen bytes at a time with WebAssembly SIMD; a tail of fewer than sixteen
+/// bytes is left to the caller.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn skim(rest: &[u8]) -> usize {
+    use core::arch::wasm32::{u64x2, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
+    let (quote, backslash, space) = (u8x16_splat(b'"'), u8x16_splat(b'\\'), u8x16_splat(0x20));
+    let mut k = 0;
+    while let Some(block) = rest.get(k..k + 16) {
+        let (lo, hi) = block.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().unwrap_or([0; 8]));
+        let hi = u64::from_le_bytes(hi.try_into().unwrap_or([0; 8]));
+        let v = u64x2(lo, hi);
+        let hits = u8x16_bitmask(v128_or(v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)), u8x16_lt(v, space)));
+        if hits != 0 {
+            return k + hits.trailing_zeros() as usize;
+        }
+        k += 16;
+    }
+    k
+}
+
+/// How many plain string bytes `rest` starts with, two 64-bit words at a time (SWAR);
+/// a tail of fewer than sixteen bytes is left to the caller.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn skim(rest: &[u8]) -> usize {
+    let mut k = 0;
+    while let Some(block) = rest.get(k..k + 16) {
+        let (lo, hi) = block.split_at(8);
+        let lo = attention_mask(u64::from_le_bytes(lo.try_into().unwrap_or([0; 8])));
+        let hi = attention_mask(u64::from_le_bytes(hi.try_into().unwrap_or([0; 8])));
+        if lo | hi != 0 {
+            return k + if lo != 0 { lo.trailing_zeros() / 8 } else { 8 + hi.trailing_zeros() / 8 } as usize;
+        }
+        k += 16;
+    }
+    k
+}
+
 /// The high bit of each byte of the word that is `"`, `\` or a control character
 /// (< 0x20). Only the lowest flagged byte is exact (a borrow can flag the bytes above it).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn attention_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -782,6 +806,23 @@ mod tests {
     }
 
     #[test]
+    fn skim_stops_at_the_first_byte_that_matters() {
+        let text = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF";
+        assert_eq!(skim(text), 48, "tail under 16 bytes is left");
+        for at in 0..40 {
+            for byte in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut t = text.to_vec();
+                t[at] = byte;
+                assert_eq!(skim(&t), at, "byte {byte:#x} at {at}");
+            }
+            let mut t = text.to_vec();
+            t[at] = 0xC3; // non-ASCII bytes are plain
+            assert_eq!(skim(&t), 48);
+        }
+    }
+
+    #[test]
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     fn word_mask_finds_exactly_the_first_byte_that_matters() {
         for byte in 0u8..=255 {
             for at in 0..8 {
