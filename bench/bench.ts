@@ -94,6 +94,7 @@ for (const c of cases) {
     "wasm MB/s": (mb / (wasm.best / 1000)).toFixed(1),
     "wasm records/s": Math.round(c.records / (wasm.best / 1000)).toLocaleString("en-US"),
     "wasm/JSON.parse": (wasm.best / parse.best).toFixed(2),
+    "wasm/(decode+parse)": (wasm.best / decodeParse.best).toFixed(2),
     "wasm/native": (wasm.best / nat.best).toFixed(2),
   });
 }
