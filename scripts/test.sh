@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what is missing (Deno, the wasm32 target,
-# wasm-bindgen-cli at the crate's exact version), then runs
+# wasm-bindgen-cli at the crate's exact version, PostgreSQL 15 with pgTAP), then runs
 #   - rustfmt and clippy,
 #   - the native Rust tests (unit, contract, property tests),
 #   - a rebuild of pkg/ that must match the committed one,
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
+#   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
 #   - deno fmt, deno lint and the Deno tests,
 # and ends with one line summing every suite: "N passed, N failed".
 set -uo pipefail
@@ -34,8 +35,9 @@ suite() {
   local p f
   # cargo / wasm-bindgen-test: "test result: ok. 29 passed; 0 failed; …"
   # deno: "ok | 12 passed | 0 failed" or "FAILED | 11 passed | 1 failed"
-  p=$(grep -E '^test result:|^(ok|FAILED) \|' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-  f=$(grep -E '^test result:|^(ok|FAILED) \|' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  # pgTAP (scripts/test-db.sh): "pgTAP: 57 passed; 0 failed"
+  p=$(grep -E '^test result:|^(ok|FAILED) \||^pgTAP:' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E '^test result:|^(ok|FAILED) \||^pgTAP:' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
   if [[ $status -ne 0 && $f -eq 0 ]]; then
     f=1
   fi
@@ -53,6 +55,7 @@ suite "pkg/ is up to date with src/" bash scripts/build-pkg.sh --check
 suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --test wasm
+suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
 suite "Deno tests" deno test --allow-read supabase/functions
