@@ -166,6 +166,33 @@ export class BatchGenerator {
     return { run, spans, events, score };
   }
 
+  /** A batch of exactly `records` records (whole traces, the last one's trailing events
+   * cut to fit), without scores. */
+  batchOfRecords(records: number) {
+    const batch = {
+      schema_version: 2,
+      sessions: [] as unknown[],
+      runs: [] as unknown[],
+      spans: [] as unknown[],
+      events: [] as unknown[],
+      scores: [] as unknown[],
+      prompt_links: [] as unknown[],
+    };
+    let sessionId = "";
+    for (let t = 0; recordCount(batch) < records; t++) {
+      if (t % 10 === 0) {
+        sessionId = this.uuid();
+        batch.sessions.push({ id: sessionId, created_at: this.time(), metadata: { source: "bench" } });
+      }
+      const { run, spans, events } = this.trace(sessionId);
+      batch.runs.push(run);
+      batch.spans.push(...spans);
+      batch.events.push(...events);
+    }
+    batch.events.length -= recordCount(batch) - records; // events are leaves: safe to cut
+    return batch;
+  }
+
   /** A batch whose compact JSON is about `targetBytes` long (at least one trace). */
   batch(targetBytes: number) {
     const batch = {
