@@ -3,7 +3,8 @@ BEGIN;
 SELECT plan(70);
 
 SELECT has_schema('private');
-SELECT tables_are('private', ARRAY['projects', 'api_keys', 'sessions', 'runs', 'spans', 'events']);
+SELECT tables_are('private', ARRAY['projects', 'api_keys', 'sessions', 'runs', 'spans', 'events',
+  'prompts', 'prompt_versions', 'prompt_label_history', 'prompt_trace_links']);
 
 -- projects
 SELECT col_type_is('private', 'projects', 'id', 'uuid', 'projects.id is uuid');
