@@ -2,7 +2,8 @@
  * Database ingest benchmark, in one run on one throwaway cluster (started by
  * `bench/db-bench.sh`, which sets PGHOST/PGPORT/…): SDK-shaped batches of about 1,000 and
  * 10,000 records, prepared by the wasm core, written
- *   - through `private.ingest_batch` (one call, one transaction: what the endpoint does),
+ *   - through `private.ingest_batch_with_prompt_links` (one call, one transaction: what the
+ *     endpoint does),
  *   - with `COPY` of the same rows into the same tables (the practical limit),
  * each into empty tables, best of several rounds. Prints rows/s and the ratio.
  */
@@ -87,7 +88,7 @@ for (const target of [1_000, 10_000]) {
 \\set e \`cat ${dir}/events.json\`
 \\timing on
 BEGIN;
-SELECT private.ingest_batch('${PROJECT}', :'s'::jsonb, :'r'::jsonb, :'sp'::jsonb, :'e'::jsonb) \\g /dev/null
+SELECT private.ingest_batch_with_prompt_links('${PROJECT}', :'s'::jsonb, :'r'::jsonb, :'sp'::jsonb, :'e'::jsonb, '[]') \\g /dev/null
 COMMIT;
 \\timing off
 `;

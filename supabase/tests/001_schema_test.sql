@@ -4,7 +4,7 @@ SELECT plan(70);
 
 SELECT has_schema('private');
 SELECT tables_are('private', ARRAY['projects', 'api_keys', 'sessions', 'runs', 'spans', 'events',
-  'prompts', 'prompt_versions', 'prompt_label_history', 'prompt_trace_links']);
+  'prompts', 'prompt_versions', 'prompt_label_history', 'prompt_trace_links', 'scores']);
 
 -- projects
 SELECT col_type_is('private', 'projects', 'id', 'uuid', 'projects.id is uuid');
