@@ -60,7 +60,7 @@ const COLUMNS: Record<string, string[]> = {
 const DEFAULTS: Record<string, unknown> = { metadata: {}, attributes: {} };
 
 await psql(`INSERT INTO private.projects (id, name) VALUES ('${PROJECT}', 'bench');`);
-const truncate = "TRUNCATE private.events, private.spans, private.runs, private.sessions;";
+const truncate = "TRUNCATE private.events, private.spans, private.runs, private.sessions CASCADE;";
 const generator = new BatchGenerator(7);
 const rows = [];
 for (const target of [1_000, 10_000]) {
