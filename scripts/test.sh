@@ -35,9 +35,9 @@ suite() {
   local p f
   # cargo / wasm-bindgen-test: "test result: ok. 29 passed; 0 failed; …"
   # deno: "ok | 12 passed | 0 failed" or "FAILED | 11 passed | 1 failed"
-  # pgTAP (scripts/test-db.sh): "pgTAP: 57 passed; 0 failed"
-  p=$(grep -E '^test result:|^(ok|FAILED) \||^pgTAP:' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-  f=$(grep -E '^test result:|^(ok|FAILED) \||^pgTAP:' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  # database (scripts/test-db.sh): "database: 57 passed; 0 failed"
+  p=$(grep -E '^test result:|^(ok|FAILED) \||^database:' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E '^test result:|^(ok|FAILED) \||^database:' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
   if [[ $status -ne 0 && $f -eq 0 ]]; then
     f=1
   fi
