@@ -58,7 +58,7 @@ suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
-suite "Deno tests" deno test --allow-read supabase/functions
+suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions
 
 echo
 if [[ ${#broken[@]} -gt 0 ]]; then

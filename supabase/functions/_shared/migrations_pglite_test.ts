@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { PGlite } from "@electric-sql/pglite";
+
+const migrations = new URL("../../migrations/", import.meta.url);
+
+/** What a Supabase project has before its migrations (as scripts/lib/pg.sh creates it). */
+const SUPABASE_BASICS = `
+  CREATE ROLE anon NOLOGIN NOINHERIT;
+  CREATE ROLE authenticated NOLOGIN NOINHERIT;
+  CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+  CREATE SCHEMA extensions;
+  GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
+`;
+
+Deno.test("every migration applies unchanged on PGlite, and the ingest RPC works there", async () => {
+  const db = await PGlite.create();
+  try {
+    await db.exec(SUPABASE_BASICS);
+    const files = [...Deno.readDirSync(migrations)].map((e) => e.name).filter((n) => n.endsWith(".sql")).sort();
+    assert.equal(files.length, 26);
+    for (const file of files) {
+      const sql = await Deno.readTextFile(new URL(file, migrations));
+      try {
+        await db.transaction((tx) => tx.exec(sql));
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+    }
+    await db.exec(`INSERT INTO private.projects (id, name) VALUES ('7b897f13-dad3-41d8-945b-94358423ab85', 'demo')`);
+    const result = await db.query<{ r: { accepted: boolean } }>(
+      `SELECT private.ingest_batch_with_prompt_links($1, $2::jsonb, '[]', '[]', '[]', '[]') AS r`,
+      [
+        "7b897f13-dad3-41d8-945b-94358423ab85",
+        '[{"id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","created_at":"2025-03-01T12:00:00Z"}]',
+      ],
+    );
+    assert.equal(result.rows[0].r.accepted, true);
+    const hash = await db.query<{ h: string }>(`SELECT private.prompt_content_hash('test') AS h`);
+    assert.equal(hash.rows[0].h, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  } finally {
+    await db.close();
+  }
+});
