@@ -70,6 +70,7 @@ GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
 -- Supabase's default privileges on public tables (the dashboard relies on them).
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+CREATE EXTENSION pgcrypto SCHEMA extensions;
 CREATE EXTENSION pgtap SCHEMA extensions;
 SQL
 }
