@@ -17,13 +17,26 @@ export type PrepareResult = PreparedBatch | RejectedBatch;
 export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
 /** Bounds on one batch; every field is optional and falls back to its default. */
 export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+/** How a prompt version describes one of its variables. */
+export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 
 
+
+/**
+ * `sha256:` + the lowercase hex SHA-256 of the UTF-8 content, as prompt versions store it.
+ */
+export function content_hash(content: string): string;
 
 /**
  * The limits used when none are given.
  */
 export function default_limits(): Required<Limits>;
+
+/**
+ * The distinct variable names of a prompt template (`{{ jinja }}` and `{python}`
+ * placeholders), sorted. See `src/prompt.rs` for the exact rules.
+ */
+export function extract_variables(content: string): string[];
 
 /**
  * Lowercase hex SHA-256 of the token: the only form in which API keys are stored.
@@ -44,23 +57,41 @@ export function parse_bearer(header?: string | null): string | undefined;
 export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined): PrepareResult;
 
 /**
+ * Renders a template in one pass (values are never expanded again). Strings are inserted
+ * as they are, other values as compact JSON. Throws `Missing prompt variables: a, b` when
+ * variables are missing or null.
+ */
+export function render(content: string, variables: Record<string, unknown>): string;
+
+/**
  * Checks an ingest body with every rule, without a project (for browsers and tools).
  * Accepts the body as a string or as bytes.
  */
 export function validate_batch(body: string | Uint8Array, limits: Limits | undefined): ValidateResult;
 
+/**
+ * The variables of a template as prompt versions store them.
+ */
+export function variables_schema(content: string): VariableSpec[];
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly content_hash: (a: number, b: number) => [number, number];
     readonly default_limits: () => [number, number, number];
+    readonly extract_variables: (a: number, b: number) => [number, number, number];
     readonly hash_api_key: (a: number, b: number) => [number, number];
     readonly parse_bearer: (a: number, b: number) => [number, number];
     readonly prepare_batch: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
+    readonly render: (a: number, b: number, c: any) => [number, number, number, number];
     readonly validate_batch: (a: any, b: any) => [number, number, number];
+    readonly variables_schema: (a: number, b: number) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __externref_table_dealloc: (a: number) => void;
     readonly __wbindgen_start: () => void;

@@ -10,6 +10,7 @@
 //!   violation with its JSON path.
 //! - [`validate_batch`]: the same rules without a project.
 //! - [`hash_api_key`], [`parse_bearer`]: the key rules.
+//! - [`prompt`]: template variables, rendering and content hash.
 
 pub mod auth;
 pub mod batch;
@@ -19,6 +20,7 @@ pub mod json;
 pub mod limits;
 pub mod model;
 pub mod order;
+pub mod prompt;
 pub mod text;
 pub mod validate;
 pub mod violation;

@@ -26,6 +26,8 @@ export type PrepareResult = PreparedBatch | RejectedBatch;
 export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
 /** Bounds on one batch; every field is optional and falls back to its default. */
 export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+/** How a prompt version describes one of its variables. */
+export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 "#;
 
 #[derive(Serialize)]
@@ -54,7 +56,8 @@ struct Rejected<'a> {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let serializer =
+        serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
     value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
 }
 
@@ -150,4 +153,40 @@ pub fn parse_bearer(header: Option<String>) -> Option<String> {
 #[wasm_bindgen(unchecked_return_type = "Required<Limits>")]
 pub fn default_limits() -> Result<JsValue, JsError> {
     to_js(&Limits::default())
+}
+
+/// The distinct variable names of a prompt template (`{{ jinja }}` and `{python}`
+/// placeholders), sorted. See `src/prompt.rs` for the exact rules.
+#[wasm_bindgen(unchecked_return_type = "string[]")]
+pub fn extract_variables(content: &str) -> Result<JsValue, JsError> {
+    to_js(&crate::prompt::extract_variables(content))
+}
+
+/// The variables of a template as prompt versions store them.
+#[wasm_bindgen(unchecked_return_type = "VariableSpec[]")]
+pub fn variables_schema(content: &str) -> Result<JsValue, JsError> {
+    to_js(&crate::prompt::variables_schema(content))
+}
+
+/// Renders a template in one pass (values are never expanded again). Strings are inserted
+/// as they are, other values as compact JSON. Throws `Missing prompt variables: a, b` when
+/// variables are missing or null.
+#[wasm_bindgen]
+pub fn render(
+    content: &str,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] variables: JsValue,
+) -> Result<String, JsError> {
+    let values: serde_json::Map<String, serde_json::Value> = if variables.is_undefined() || variables.is_null() {
+        serde_json::Map::new()
+    } else {
+        serde_wasm_bindgen::from_value(variables)
+            .map_err(|e| JsError::new(&format!("variables must be an object: {e}")))?
+    };
+    crate::prompt::render(content, &values).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// `sha256:` + the lowercase hex SHA-256 of the UTF-8 content, as prompt versions store it.
+#[wasm_bindgen]
+pub fn content_hash(content: &str) -> String {
+    crate::prompt::content_hash(content)
 }

@@ -110,3 +110,25 @@ fn strings_are_read_exactly_whatever_the_offset_of_quotes_escapes_and_controls()
         assert_eq!(get(&r, "ok"), JsValue::FALSE, "raw control character at offset {k}");
     }
 }
+
+#[wasm_bindgen_test]
+fn prompt_templates_in_wasm() {
+    let vars: Array = wasm::extract_variables("Hello {{ name }}, write {count} bullets for {{ topic }}. {{{x}}} { y }")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let names: Vec<String> = vars.iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(names, ["count", "name", "topic", "x"]);
+    let schema: Array = wasm::variables_schema("{b}").unwrap().dyn_into().unwrap();
+    assert_eq!(get(&schema.get(0), "type").as_string().unwrap(), "string");
+    assert_eq!(get(&schema.get(0), "required"), JsValue::TRUE);
+    assert!(get(&schema.get(0), "default").is_null());
+    let values = JSON::parse(r#"{"doc": "{max_words}", "max_words": 120}"#).unwrap();
+    assert_eq!(
+        wasm::render("Summarize {{ doc }} in {max_words} words.", values).unwrap(),
+        "Summarize {max_words} in 120 words."
+    );
+    let err = wasm::render("{a} {b}", JSON::parse("{}").unwrap()).unwrap_err();
+    assert_eq!(JsValue::from(err).dyn_into::<js_sys::Error>().unwrap().message(), "Missing prompt variables: a, b");
+    assert_eq!(wasm::content_hash(""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}

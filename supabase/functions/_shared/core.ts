@@ -11,11 +11,15 @@ const wasmUrl = new URL("../../../pkg/northstar_core_bg.wasm", import.meta.url);
 initSync({ module: await Deno.readFile(wasmUrl) });
 
 export {
+  content_hash,
   default_limits,
+  extract_variables,
   hash_api_key,
   parse_bearer,
   prepare_batch,
+  render,
   validate_batch,
+  variables_schema,
 } from "../../../pkg/northstar_core.js";
 export type {
   Counts,
@@ -24,5 +28,6 @@ export type {
   PrepareResult,
   RejectedBatch,
   ValidateResult,
+  VariableSpec,
   Violation,
 } from "../../../pkg/northstar_core.js";

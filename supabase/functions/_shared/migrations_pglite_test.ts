@@ -12,7 +12,7 @@ const SUPABASE_BASICS = `
   GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
 `;
 
-Deno.test("every migration applies unchanged on PGlite, and the ingest RPC works there", async () => {
+Deno.test("every migration applies unchanged on PGlite; ingest and prompt functions work there", async () => {
   const db = await PGlite.create();
   try {
     await db.exec(SUPABASE_BASICS);
@@ -37,6 +37,19 @@ Deno.test("every migration applies unchanged on PGlite, and the ingest RPC works
     assert.equal(result.rows[0].r.accepted, true);
     const hash = await db.query<{ h: string }>(`SELECT private.prompt_content_hash('test') AS h`);
     assert.equal(hash.rows[0].h, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+
+    // PGlite's prompt functions agree with the core on the whole shared corpus.
+    const corpus: { template: string; variables: string[]; content_hash: string }[] = JSON.parse(
+      await Deno.readTextFile(new URL("../../../tests/fixtures/prompt-corpus.json", import.meta.url)),
+    );
+    for (const [i, entry] of corpus.entries()) {
+      const row = await db.query<{ v: { name: string }[]; h: string }>(
+        `SELECT private.prompt_variables($1) AS v, private.prompt_content_hash($1) AS h`,
+        [entry.template],
+      );
+      assert.deepEqual(row.rows[0].v.map((v) => v.name), entry.variables, `corpus #${i + 1}: ${entry.template}`);
+      assert.equal(row.rows[0].h, entry.content_hash, `corpus #${i + 1} hash`);
+    }
   } finally {
     await db.close();
   }
