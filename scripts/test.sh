@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what is missing (Deno, the wasm32 target,
-# wasm-bindgen-cli at the crate's exact version, PostgreSQL 15 with pgTAP), then runs
+# wasm-bindgen-cli at the crate's exact version, PostgreSQL 15 with pgTAP, Chromium and
+# playwright-core), then runs
 #   - rustfmt and clippy,
 #   - the native Rust tests (unit, contract, property tests),
 #   - a rebuild of pkg/ that must match the committed one,
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
 #   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
+#   - the browser test: web/index.html imports pkg/ in headless Chromium (playwright-core),
 #   - deno fmt, deno lint and the Deno tests,
 # and ends with one line summing every suite: "N passed, N failed".
 set -uo pipefail
@@ -15,6 +17,7 @@ export NO_COLOR=1 CARGO_TERM_COLOR=never
 
 ensure_deno || exit 1
 ensure_wasm_tools || exit 1
+ensure_browser || exit 1
 command -v node >/dev/null || { echo "Node.js is needed for the wasm-bindgen test runner" >&2; exit 1; }
 
 passed=0
@@ -38,6 +41,9 @@ suite() {
   # database (scripts/test-db.sh): "database: 57 passed; 0 failed"
   p=$(grep -E '^test result:|^(ok|FAILED) \||^database:' "$log_file" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
   f=$(grep -E '^test result:|^(ok|FAILED) \||^database:' "$log_file" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  # node --test --test-reporter=tap: "# pass 3" / "# fail 0"
+  p=$((p + $(grep -E '^# pass [0-9]+$' "$log_file" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -E '^# fail [0-9]+$' "$log_file" | awk '{s+=$3} END {print s+0}')))
   if [[ $status -ne 0 && $f -eq 0 ]]; then
     f=1
   fi
@@ -56,6 +62,7 @@ suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --test wasm
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
+suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
 suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions

@@ -36,3 +36,23 @@ ensure_wasm_tools() {
   # No --locked: its lockfile pins a crate version this registry mirror lacks.
   cargo install --quiet wasm-bindgen-cli --version "$want" --root "$TOOLS" >&2
 }
+
+PLAYWRIGHT_VERSION=1.65.1
+
+# Headless Chromium (Debian's package) and playwright-core to drive it, for the browser test.
+ensure_browser() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    [[ $(id -u) -eq 0 ]] || { echo "Chromium is missing: apt-get install chromium (as root)" >&2; return 1; }
+    log "installing Chromium (apt)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  fi
+  local installed="$TOOLS/browser/node_modules/playwright-core/package.json"
+  if [[ -f "$installed" ]] && grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$installed"; then
+    return
+  fi
+  log "installing playwright-core $PLAYWRIGHT_VERSION into .tools/browser"
+  mkdir -p "$TOOLS/browser"
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$TOOLS/browser" \
+    "playwright-core@$PLAYWRIGHT_VERSION" >&2
+}
