@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { hash_api_key } from "./core.ts";
+import { createIngestHandler, MESSAGES } from "./ingest.ts";
+import { MemoryStore } from "./memory_store.ts";
+import { StoreError } from "./store.ts";
+
+const PROJECT = "7b897f13-dad3-41d8-945b-94358423ab85";
+const KEY = "ns_test_key_0123456789";
+const URL_ = "http://localhost/functions/v1/ingest-traces";
+const exampleA = await Deno.readFile(new URL("../../../tests/fixtures/example-a.json", import.meta.url));
+
+function setup(options = {}) {
+  const store = new MemoryStore();
+  store.keys.set(hash_api_key(KEY), PROJECT);
+  const lines: Record<string, unknown>[] = [];
+  const handler = createIngestHandler(store, { log: (l) => lines.push(l), ...options });
+  return { store, lines, handler };
+}
+
+function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
+  return new Request(URL_, { method: "POST", body, headers: { authorization: `Bearer ${KEY}`, ...headers } });
+}
+
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(
+    await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+  );
+}
+
+Deno.test("OPTIONS answers 204 with CORS headers and no body", async () => {
+  const res = await setup().handler(new Request(URL_, { method: "OPTIONS" }));
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("access-control-allow-methods"), "POST, OPTIONS");
+  assert.equal(res.headers.get("content-type"), null);
+  assert.equal(await res.text(), "");
+});
+
+Deno.test("an allow-list of origins replaces the wildcard", async () => {
+  const { handler } = setup({ allowedOrigins: ["https://app.example.com"] });
+  const ok = await handler(new Request(URL_, { method: "OPTIONS", headers: { origin: "https://app.example.com" } }));
+  assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
+  const other = await handler(new Request(URL_, { method: "OPTIONS", headers: { origin: "https://evil.example" } }));
+  assert.equal(other.headers.get("access-control-allow-origin"), null);
+});
+
+Deno.test("methods other than POST get 405, before auth", async () => {
+  const res = await setup().handler(new Request(URL_, { method: "GET" }));
+  assert.equal(res.status, 405);
+  assert.deepEqual(await res.json(), { error: MESSAGES.method });
+  assert.equal(res.headers.get("content-type"), "application/json");
+});
+
+Deno.test("auth: a missing or malformed header, an unknown key → 401 with upstream's texts", async () => {
+  const { handler } = setup();
+  const headerSets: Record<string, string>[] = [{}, { authorization: "Basic abc" }, { authorization: "Bearer   " }];
+  for (const headers of headerSets) {
+    const res = await handler(new Request(URL_, { method: "POST", body: exampleA, headers }));
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: MESSAGES.missingAuth });
+  }
+  const res = await handler(
+    new Request(URL_, { method: "POST", body: "{", headers: { authorization: "bearer nope" } }),
+  );
+  assert.equal(res.status, 401);
+  assert.deepEqual(await res.json(), { error: MESSAGES.badKey }, "a bad key wins over a bad body");
+});
+
+Deno.test("a valid batch is prepared for the key's project and stored; 200 carries counts", async () => {
+  const { handler, store, lines } = setup();
+  const res = await handler(post(exampleA));
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {
+    accepted: true,
+    counts: { sessions: 1, runs: 1, spans: 3, events: 3, prompt_links: 0, scores: 0 },
+  });
+  assert.equal(store.batches.length, 1);
+  assert.equal(store.batches[0].projectId, PROJECT);
+  assert.equal(JSON.parse(store.batches[0].batch.spans)[0].project_id, PROJECT);
+  const line = JSON.stringify(lines);
+  assert.ok(!line.includes(KEY) && !line.includes("research-agent"), "logs hold no key and no payload content");
+  assert.equal(lines[0].status, 200);
+  assert.equal(lines[0].project, PROJECT);
+  assert.equal(lines[0].bytes, exampleA.length);
+});
+
+Deno.test("bad input: 400 with upstream's error and every violation; nothing stored", async () => {
+  const { handler, store } = setup();
+  const invalid = await handler(post("{"));
+  assert.equal(invalid.status, 400);
+  assert.equal((await invalid.json()).error, "Invalid JSON body");
+  const res = await handler(post(JSON.stringify({ schema_version: 2, spans: [{ id: "x" }] })));
+  const body = await res.json();
+  assert.equal(res.status, 400);
+  assert.equal(body.error, "spans[0].id is not a valid UUID");
+  assert.ok(body.errors.length > 3);
+  assert.equal(body.errors[1].path, "spans[0].run_id");
+  assert.equal(store.batches.length, 0);
+});
+
+Deno.test("size limits: declared or streamed, raw or gzip-bombed → 413", async () => {
+  const { handler, store } = setup({ maxBodyBytes: 2000, maxDecompressedBytes: 4000 });
+  const big = new Uint8Array(5000).fill(32);
+  const declared = await handler(post(big, { "content-length": "5000" }));
+  assert.equal(declared.status, 413);
+  assert.match((await declared.json()).error, /limit of 2000 bytes/);
+  const streamed = await handler(post(new Blob([big]).stream()));
+  assert.equal(streamed.status, 413);
+  const bomb = await gzip(new Uint8Array(1_000_000).fill(32));
+  assert.ok(bomb.length < 2000, "a small compressed body");
+  const res = await handler(post(bomb, { "content-encoding": "gzip" }));
+  assert.equal(res.status, 413);
+  assert.match((await res.json()).error, /decompressed body exceeds the limit of 4000 bytes/);
+  assert.equal(store.batches.length, 0);
+});
+
+Deno.test("gzip bodies are accepted; other encodings are 415; broken gzip is 400", async () => {
+  const { handler, store } = setup();
+  const res = await handler(post(await gzip(exampleA), { "content-encoding": "gzip" }));
+  assert.equal(res.status, 200);
+  assert.equal(store.batches.length, 1);
+  assert.equal((await handler(post(exampleA, { "content-encoding": "br" }))).status, 415);
+  assert.equal((await handler(post(exampleA, { "content-encoding": "gzip" }))).status, 400);
+});
+
+Deno.test("database failures: refused data 400, unreachable 503 with Retry-After, else 500", async () => {
+  const { handler, store } = setup({ retryAfterSeconds: 7 });
+  store.fail = new StoreError("client", "run 5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6 not found for project");
+  let res = await handler(post(exampleA));
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error, MESSAGES.references);
+  assert.match(body.errors[0].message, /not found for project/);
+  store.fail = new StoreError("client", "parent span x of span y belongs to a different run");
+  res = await handler(post(exampleA));
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error, "parent span x of span y belongs to a different run");
+  store.fail = new StoreError("unavailable", "connect ECONNREFUSED");
+  res = await handler(post(exampleA));
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "7");
+  await res.body?.cancel();
+  store.fail = new Error("boom");
+  res = await handler(post(exampleA));
+  assert.equal(res.status, 500);
+  assert.deepEqual(await res.json(), { error: MESSAGES.internal });
+});
