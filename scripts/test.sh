@@ -7,6 +7,7 @@
 #   - a rebuild of pkg/ that must match the committed one,
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
 #   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
+#   - the end-to-end tests of the Edge Functions (real HTTP, real PostgreSQL),
 #   - the browser test: web/index.html imports pkg/ in headless Chromium (playwright-core),
 #   - deno fmt, deno lint and the Deno tests,
 # and ends with one line summing every suite: "N passed, N failed".
@@ -62,6 +63,7 @@ suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --test wasm
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
+suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash scripts/test-e2e.sh
 suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint

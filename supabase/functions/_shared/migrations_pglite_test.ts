@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 
 const migrations = new URL("../../migrations/", import.meta.url);
 

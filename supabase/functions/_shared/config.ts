@@ -1,0 +1,35 @@
+/**
+ * Settings of the functions from the environment (all optional):
+ * NORTHSTAR_MAX_BODY_BYTES, NORTHSTAR_MAX_DECOMPRESSED_BYTES, NORTHSTAR_MAX_RECORDS,
+ * NORTHSTAR_ALLOWED_ORIGINS (comma-separated; default `*`), NORTHSTAR_STATEMENT_TIMEOUT_MS.
+ *
+ * @module
+ */
+import type { IngestOptions } from "./ingest.ts";
+
+function number(name: string): number | undefined {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** The handlers' settings. */
+export function optionsFromEnv(): IngestOptions & { statementTimeoutMs?: number } {
+  const origins = Deno.env.get("NORTHSTAR_ALLOWED_ORIGINS")?.split(",").map((o) => o.trim()).filter(Boolean);
+  return {
+    maxBodyBytes: number("NORTHSTAR_MAX_BODY_BYTES"),
+    maxDecompressedBytes: number("NORTHSTAR_MAX_DECOMPRESSED_BYTES"),
+    maxRecords: number("NORTHSTAR_MAX_RECORDS"),
+    allowedOrigins: origins && origins.length > 0 ? origins : "*",
+    statementTimeoutMs: number("NORTHSTAR_STATEMENT_TIMEOUT_MS"),
+  };
+}
+
+/** The database URL Supabase gives every function. */
+export function databaseUrl(): string {
+  const url = Deno.env.get("SUPABASE_DB_URL");
+  if (!url) throw new Error("SUPABASE_DB_URL is not set");
+  return url;
+}
