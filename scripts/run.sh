@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: installs Deno if it is missing (into .tools/, from
-# npm) and runs the ingest core's validator on a payload — by default the contract's
-# example batch, prepared for a demo project.
+# The main job, from a fresh clone: installs Deno if it is missing (into .tools/, from npm)
+# and serves the NorthStar backend on localhost — both Edge Functions under Supabase's
+# paths, on an embedded PostgreSQL (PGlite, data in .northstar/) unless SUPABASE_DB_URL
+# points at a real one. It prints the endpoint, an API key and a ready curl line.
 #
-#   scripts/run.sh                      validate tests/fixtures/example-a.json
-#   scripts/run.sh my-batch.json ...    validate your own payloads
+#   scripts/run.sh                    serve on http://127.0.0.1:54321
+#   scripts/run.sh --port 8000        another port
+#   scripts/run.sh --rotate-key       replace the API key (the old one stops working)
 #
 # No Rust is needed: the compiled core is committed in pkg/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/tools.sh
 ensure_deno
-if [[ $# -eq 0 ]]; then
-  set -- --project 7b897f13-dad3-41d8-945b-94358423ab85 tests/fixtures/example-a.json tests/fixtures/example-b.json
-fi
-exec deno run --allow-read scripts/validate.ts "$@"
+exec deno run --frozen --allow-read --allow-write --allow-env --allow-net --allow-sys scripts/serve.ts "$@"

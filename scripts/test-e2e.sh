@@ -14,4 +14,4 @@ pg_migrate >/dev/null 2>&1 || { echo "migrations failed" >&2; exit 1; }
 export SUPABASE_DB_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 export NS_PG_STOP="runuser -u postgres -- $PG_BIN/pg_ctl -D $PG_DIR/data -m fast -w stop"
 export NS_PG_START="runuser -u postgres -- $PG_BIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -o '-h 127.0.0.1 -p $PGPORT -k $PG_DIR' start"
-deno test --frozen --allow-read --allow-env --allow-net --allow-run tests/e2e/
+deno test --frozen --allow-read --allow-write --allow-env --allow-net --allow-run --allow-sys tests/e2e/

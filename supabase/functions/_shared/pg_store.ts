@@ -8,7 +8,7 @@
  */
 import postgres from "npm:postgres@3.4.9";
 import type { PreparedBatch } from "./core.ts";
-import { type PromptVersion, type Store, StoreError } from "./store.ts";
+import { classify, promptVersion, RESOLVE_PROMPT_SQL, type Store, StoreError } from "./store.ts";
 
 /** Connection settings. */
 export interface PgStoreOptions {
@@ -18,26 +18,6 @@ export interface PgStoreOptions {
   connectTimeoutSeconds?: number;
   /** Most connections per isolate (default 4). */
   maxConnections?: number;
-}
-
-/** SQLSTATE classes and codes that mean "try again later", not "your data is wrong". */
-const UNAVAILABLE_CODES = /^(08|53|57P0[1-4]|57014|40001|40P01)/;
-/** Our functions raise P0001 for refused data; 22 (data exceptions) and 23 (constraints). */
-const CLIENT_CODES = /^(P0001|22|23)/;
-/** Driver and socket failures: the database could not be reached. */
-const CONNECTION_CODES = /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED)$/;
-
-/** Sorts a database failure into client / unavailable / internal. */
-export function classify(e: unknown): StoreError {
-  const err = e as { code?: unknown; message?: unknown; name?: unknown };
-  const code = typeof err?.code === "string" ? err.code : "";
-  const message = typeof err?.message === "string" ? err.message : String(e);
-  if (err?.name === "PostgresError" && CLIENT_CODES.test(code)) return new StoreError("client", message, e);
-  if (UNAVAILABLE_CODES.test(code) || CONNECTION_CODES.test(code)) return new StoreError("unavailable", message, e);
-  if (e instanceof Deno.errors.ConnectionRefused || e instanceof Deno.errors.ConnectionReset) {
-    return new StoreError("unavailable", message, e);
-  }
-  return new StoreError("internal", message, e);
 }
 
 /** A store on the database at `url`; `close()` ends its connections. */
@@ -81,22 +61,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
 
     resolvePrompt: (projectId, slug, label, version) =>
       run(async () => {
-        const rows = await sql`SELECT prompt_version_id AS id, prompt_id, version_number, content, model,
-            temperature::float8 AS temperature, max_tokens, variables, content_hash
-          FROM public.dashboard_resolve_prompt(${projectId}::uuid, ${slug}, ${label}, ${version}::integer)`;
-        if (rows.length === 0) return null;
-        const r = rows[0];
-        return {
-          id: String(r.id),
-          prompt_id: String(r.prompt_id),
-          version_number: Number(r.version_number),
-          content: String(r.content),
-          model: r.model ?? null,
-          temperature: r.temperature === null ? null : Number(r.temperature),
-          max_tokens: r.max_tokens === null ? null : Number(r.max_tokens),
-          variables: (r.variables ?? []) as unknown[],
-          content_hash: String(r.content_hash),
-        } satisfies PromptVersion;
+        const rows = await sql.unsafe(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
+        return rows.length === 0 ? null : promptVersion(rows[0]);
       }),
 
     close: () => sql.end({ timeout: 5 }),

@@ -40,3 +40,43 @@ export class StoreError extends Error {
     super(message, { cause });
   }
 }
+
+/** SQLSTATE classes and codes that mean "try again later", not "your data is wrong". */
+const UNAVAILABLE_CODES = /^(08|53|57P0[1-4]|57014|40001|40P01)/;
+/** Our functions raise P0001 for refused data; 22 (data exceptions) and 23 (constraints). */
+const CLIENT_CODES = /^(P0001|22|23)/;
+/** Driver and socket failures: the database could not be reached. */
+const CONNECTION_CODES = /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED)$/;
+
+/** Sorts a database failure (postgres.js or PGlite) into client / unavailable / internal. */
+export function classify(e: unknown): StoreError {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : "";
+  const message = typeof err?.message === "string" ? err.message : String(e);
+  if (CLIENT_CODES.test(code)) return new StoreError("client", message, e);
+  if (UNAVAILABLE_CODES.test(code) || CONNECTION_CODES.test(code)) return new StoreError("unavailable", message, e);
+  if (e instanceof Deno.errors.ConnectionRefused || e instanceof Deno.errors.ConnectionReset) {
+    return new StoreError("unavailable", message, e);
+  }
+  return new StoreError("internal", message, e);
+}
+
+/** The resolve query; $1 project, $2 slug, $3 label, $4 version (or NULL). */
+export const RESOLVE_PROMPT_SQL = `SELECT prompt_version_id AS id, prompt_id, version_number, content, model,
+    temperature::float8 AS temperature, max_tokens, variables, content_hash
+  FROM public.dashboard_resolve_prompt($1::uuid, $2, $3, $4::integer)`;
+
+/** A resolve row as the SDK's model wants it (numbers as numbers, only allowed keys). */
+export function promptVersion(r: Record<string, unknown>): PromptVersion {
+  return {
+    id: String(r.id),
+    prompt_id: String(r.prompt_id),
+    version_number: Number(r.version_number),
+    content: String(r.content),
+    model: (r.model as string | null) ?? null,
+    temperature: r.temperature === null || r.temperature === undefined ? null : Number(r.temperature),
+    max_tokens: r.max_tokens === null || r.max_tokens === undefined ? null : Number(r.max_tokens),
+    variables: (r.variables ?? []) as unknown[],
+    content_hash: String(r.content_hash),
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The local NorthStar backend: both Edge Functions on localhost, under the same paths as
+ * Supabase (`/functions/v1/ingest-traces`, `/functions/v1/prompts/resolve`), on an
+ * embedded PostgreSQL (PGlite, data kept in `.northstar/pglite`) — or on a real one when
+ * SUPABASE_DB_URL is set. It applies the migrations that are not applied yet, creates a
+ * project and its API key on first start, and prints the endpoint, the key and a curl line.
+ *
+ *   deno run -A scripts/serve.ts [--port 54321] [--data .northstar/pglite]
+ *                                [--project-name "My Agent"] [--rotate-key]
+ *
+ * @module
+ */
+import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
+import postgres from "npm:postgres@3.4.9";
+import { hash_api_key } from "../supabase/functions/_shared/core.ts";
+import { optionsFromEnv } from "../supabase/functions/_shared/config.ts";
+import { createIngestHandler } from "../supabase/functions/_shared/ingest.ts";
+import { createPgStore } from "../supabase/functions/_shared/pg_store.ts";
+import { createPgliteStore } from "../supabase/functions/_shared/pglite_store.ts";
+import { createPromptsHandler } from "../supabase/functions/_shared/prompts.ts";
+import type { Store } from "../supabase/functions/_shared/store.ts";
+
+const USAGE = `usage: scripts/run.sh [--port N] [--data DIR] [--project-name NAME] [--rotate-key]`;
+const root = new URL("../", import.meta.url);
+
+function parseArgs(args: string[]) {
+  const out = { port: 54321, data: ".northstar/pglite", projectName: "My Agent", rotate: false };
+  for (let i = 0; i < args.length; i++) {
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${args[i - 1]} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (args[i]) {
+      case "--port":
+        out.port = Number(value());
+        break;
+      case "--data":
+        out.data = value();
+        break;
+      case "--project-name":
+        out.projectName = value();
+        break;
+      case "--rotate-key":
+        out.rotate = true;
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        Deno.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${args[i]}\n${USAGE}`);
+    }
+  }
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error(`bad --port\n${USAGE}`);
+  return out;
+}
+
+/** The little a migration runner needs from a database. */
+interface Db {
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Runs a multi-statement script in one transaction. */
+  script(sql: string, after: string, afterParams: unknown[]): Promise<void>;
+}
+
+/** What a Supabase project has before its migrations (idempotent). */
+const SUPABASE_BASICS = `
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+  END IF;
+END $$;
+CREATE SCHEMA IF NOT EXISTS extensions;
+GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
+CREATE SCHEMA IF NOT EXISTS supabase_migrations;
+CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text PRIMARY KEY, name text);
+`;
+
+/** Applies, in order, each migration file not applied yet, each in one transaction. */
+async function migrate(db: Db): Promise<string[]> {
+  await db.script(SUPABASE_BASICS, "SELECT 1", []);
+  const applied = new Set(
+    (await db.query("SELECT version FROM supabase_migrations.schema_migrations")).map((r) => String(r.version)),
+  );
+  const dir = new URL("supabase/migrations/", root);
+  const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql")).sort();
+  const done: string[] = [];
+  for (const file of files) {
+    const [version, ...rest] = file.replace(/\.sql$/, "").split("_");
+    if (applied.has(version)) continue;
+    await db.script(
+      await Deno.readTextFile(new URL(file, dir)),
+      "INSERT INTO supabase_migrations.schema_migrations (version, name) VALUES ($1, $2)",
+      [version, rest.join("_")],
+    );
+    done.push(file);
+  }
+  return done;
+}
+
+/** `ns_` + base64url of 24 random bytes (the dashboard's key format, 35 characters). */
+function newApiKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return "ns_" + btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+interface Local {
+  project_id: string;
+  project_name: string;
+  api_key: string;
+}
+
+async function main() {
+  const args = parseArgs(Deno.args);
+  const url = Deno.env.get("SUPABASE_DB_URL");
+  const options = optionsFromEnv();
+  let store: Store;
+  let db: Db;
+  let close: () => Promise<void>;
+  let where: string;
+  let stateFile: string;
+
+  if (url) {
+    const sql = postgres(url, { onnotice: () => {}, max: 2, prepare: false });
+    db = {
+      query: async (q, p = []) => [...await sql.unsafe(q, p as never[])],
+      script: async (s, after, p) => {
+        await sql.begin(async (tx) => {
+          await tx.unsafe(s);
+          await tx.unsafe(after, p as never[]);
+        });
+      },
+    };
+    const pg = createPgStore(url, options);
+    store = pg;
+    close = async () => {
+      await pg.close();
+      await sql.end();
+    };
+    where = `PostgreSQL at ${new URL(url).host} (SUPABASE_DB_URL)`;
+    stateFile = ".northstar/local-" + new URL(url).host.replace(/[^a-zA-Z0-9]/g, "_") + ".json";
+  } else {
+    await Deno.mkdir(args.data, { recursive: true });
+    const lite = await PGlite.create(args.data);
+    db = {
+      query: async (q, p = []) => (await lite.query<Record<string, unknown>>(q, p)).rows,
+      script: async (s, after, p) => {
+        await lite.transaction(async (tx) => {
+          await tx.exec(s);
+          await tx.query(after, p);
+        });
+      },
+    };
+    store = createPgliteStore(lite);
+    close = () => lite.close();
+    where = `embedded PostgreSQL (PGlite), data in ${args.data}`;
+    stateFile = `${args.data.replace(/\/+$/, "")}.json`;
+  }
+
+  const migrated = await migrate(db);
+  let local: Local | null = null;
+  try {
+    local = JSON.parse(await Deno.readTextFile(stateFile));
+  } catch { /* first start */ }
+  const works = local ? (await store.resolveApiKey(hash_api_key(local.api_key))) === local.project_id : false;
+  if (!local || !works || args.rotate) {
+    const project_id = local?.project_id ?? crypto.randomUUID();
+    const project_name = local?.project_name ?? args.projectName;
+    const api_key = newApiKey();
+    await db.query("SELECT public.create_or_rotate_project_api_key($1::uuid, $2, $3::uuid, $4)", [
+      project_id,
+      project_name,
+      crypto.randomUUID(),
+      hash_api_key(api_key),
+    ]);
+    local = { project_id, project_name, api_key };
+    await Deno.mkdir(new URL(".", `file://${await Deno.realPath(".")}/${stateFile}`), { recursive: true });
+    await Deno.writeTextFile(stateFile, JSON.stringify(local, null, 2) + "\n", { mode: 0o600 });
+  }
+
+  const ingest = createIngestHandler(store, options);
+  const prompts = createPromptsHandler(store, options);
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: args.port,
+    onListen: ({ port }) => {
+      const base = `http://127.0.0.1:${port}/functions/v1`;
+      const key = local!.api_key;
+      console.log(`NorthStar ingest server on ${where}`);
+      if (migrated.length > 0) console.log(`  applied ${migrated.length} migrations`);
+      console.log(`  ingest:  ${base}/ingest-traces`);
+      console.log(`  prompts: ${base}/prompts/resolve`);
+      console.log(`  project: ${local!.project_id} (${local!.project_name})`);
+      console.log(`  API key: ${key}${args.rotate ? "  (new: the previous key no longer works)" : ""}`);
+      console.log(`Send the contract's example batch:`);
+      console.log(
+        `  curl -sS ${base}/ingest-traces -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' --data-binary @tests/fixtures/example-a.json`,
+      );
+      console.log(`Point the SDK here: NORTHSTAR_ENDPOINT=${base}/ingest-traces NORTHSTAR_API_KEY=${key}`);
+      console.log(`Rotate the key: scripts/run.sh --rotate-key    Stop: Ctrl-C`);
+    },
+  }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/functions/v1/ingest-traces" || path.startsWith("/functions/v1/ingest-traces/")) {
+      return ingest(request);
+    }
+    if (path === "/functions/v1/prompts" || path.startsWith("/functions/v1/prompts/")) return prompts(request);
+    return new Response(JSON.stringify({ error: "Not found" }), {
+      status: 404,
+      headers: { "Content-Type": "application/json" },
+    });
+  });
+
+  const stop = async () => {
+    await server.shutdown();
+    await close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  Deno.exit(1);
+}
