@@ -26,7 +26,14 @@ rm -rf "${out:?}"/northstar_core*
 wasm-bindgen --target web --out-dir "$out" --out-name northstar_core \
   target/wasm32-unknown-unknown/release/northstar_core.wasm
 
+# The Edge Functions read the module from beside their loader, so a deployed function
+# carries it as a static file inside supabase/ (see supabase/config.toml).
+shared_wasm=supabase/functions/_shared/northstar_core_bg.wasm
 if [[ "${1:-}" == "--check" ]]; then
+  if ! cmp -s "$out/northstar_core_bg.wasm" "$shared_wasm"; then
+    echo "$shared_wasm is out of date with src/: run 'deno task build' and commit it" >&2
+    exit 1
+  fi
   if ! diff -r "$out" pkg >/dev/null; then
     echo "pkg/ is out of date with src/: run 'deno task build' and commit pkg/" >&2
     diff -r "$out" pkg | head -20 >&2 || true
@@ -34,5 +41,6 @@ if [[ "${1:-}" == "--check" ]]; then
   fi
   echo "pkg/ matches src/"
 else
-  echo "built pkg/ ($(wc -c < pkg/northstar_core_bg.wasm) bytes of wasm)"
+  cp pkg/northstar_core_bg.wasm "$shared_wasm"
+  echo "built pkg/ ($(wc -c < pkg/northstar_core_bg.wasm) bytes of wasm) and $shared_wasm"
 fi

@@ -7,7 +7,9 @@
  */
 import { initSync } from "../../../pkg/northstar_core.js";
 
-const wasmUrl = new URL("../../../pkg/northstar_core_bg.wasm", import.meta.url);
+// The module sits beside this file (a copy of pkg/'s, made by scripts/build-pkg.sh), so a
+// deployed function carries it as a static file (supabase/config.toml).
+const wasmUrl = new URL("./northstar_core_bg.wasm", import.meta.url);
 initSync({ module: await Deno.readFile(wasmUrl) });
 
 export {
