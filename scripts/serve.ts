@@ -19,9 +19,9 @@ import { createPgStore } from "../supabase/functions/_shared/pg_store.ts";
 import { createPgliteStore } from "../supabase/functions/_shared/pglite_store.ts";
 import { createPromptsHandler } from "../supabase/functions/_shared/prompts.ts";
 import type { Store } from "../supabase/functions/_shared/store.ts";
+import { migrate, type MigrationDb, pgliteMigrationDb, postgresMigrationDb } from "./lib/migrate.ts";
 
 const USAGE = `usage: scripts/run.sh [--port N] [--data DIR] [--project-name NAME] [--rotate-key]`;
-const root = new URL("../", import.meta.url);
 
 function parseArgs(args: string[]) {
   const out = { port: 54321, data: ".northstar/pglite", projectName: "My Agent", rotate: false };
@@ -57,50 +57,6 @@ function parseArgs(args: string[]) {
   return out;
 }
 
-/** The little a migration runner needs from a database. */
-interface Db {
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
-  /** Runs a multi-statement script in one transaction. */
-  script(sql: string, after: string, afterParams: unknown[]): Promise<void>;
-}
-
-/** What a Supabase project has before its migrations (idempotent). */
-const SUPABASE_BASICS = `
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
-    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-  END IF;
-END $$;
-CREATE SCHEMA IF NOT EXISTS extensions;
-GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
-CREATE SCHEMA IF NOT EXISTS supabase_migrations;
-CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text PRIMARY KEY, name text);
-`;
-
-/** Applies, in order, each migration file not applied yet, each in one transaction. */
-async function migrate(db: Db): Promise<string[]> {
-  await db.script(SUPABASE_BASICS, "SELECT 1", []);
-  const applied = new Set(
-    (await db.query("SELECT version FROM supabase_migrations.schema_migrations")).map((r) => String(r.version)),
-  );
-  const dir = new URL("supabase/migrations/", root);
-  const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql")).sort();
-  const done: string[] = [];
-  for (const file of files) {
-    const [version, ...rest] = file.replace(/\.sql$/, "").split("_");
-    if (applied.has(version)) continue;
-    await db.script(
-      await Deno.readTextFile(new URL(file, dir)),
-      "INSERT INTO supabase_migrations.schema_migrations (version, name) VALUES ($1, $2)",
-      [version, rest.join("_")],
-    );
-    done.push(file);
-  }
-  return done;
-}
-
 /** `ns_` + base64url of 24 random bytes (the dashboard's key format, 35 characters). */
 function newApiKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
@@ -118,22 +74,14 @@ async function main() {
   const url = Deno.env.get("SUPABASE_DB_URL");
   const options = optionsFromEnv();
   let store: Store;
-  let db: Db;
+  let db: MigrationDb;
   let close: () => Promise<void>;
   let where: string;
   let stateFile: string;
 
   if (url) {
     const sql = postgres(url, { onnotice: () => {}, max: 2, prepare: false });
-    db = {
-      query: async (q, p = []) => [...await sql.unsafe(q, p as never[])],
-      script: async (s, after, p) => {
-        await sql.begin(async (tx) => {
-          await tx.unsafe(s);
-          await tx.unsafe(after, p as never[]);
-        });
-      },
-    };
+    db = postgresMigrationDb(sql);
     const pg = createPgStore(url, options);
     store = pg;
     close = async () => {
@@ -145,15 +93,7 @@ async function main() {
   } else {
     await Deno.mkdir(args.data, { recursive: true });
     const lite = await PGlite.create(args.data);
-    db = {
-      query: async (q, p = []) => (await lite.query<Record<string, unknown>>(q, p)).rows,
-      script: async (s, after, p) => {
-        await lite.transaction(async (tx) => {
-          await tx.exec(s);
-          await tx.query(after, p);
-        });
-      },
-    };
+    db = pgliteMigrationDb(lite);
     store = createPgliteStore(lite);
     close = () => lite.close();
     where = `embedded PostgreSQL (PGlite), data in ${args.data}`;
