@@ -24,10 +24,10 @@ interface Database {
   close(): Promise<void>;
 }
 
-async function onPostgres(url: string): Promise<Database> {
+function onPostgres(url: string): Promise<Database> {
   const pg = postgres(url, { onnotice: () => {}, max: 2 });
   const store = createPgStore(url, { connectTimeoutSeconds: 2 });
-  return {
+  return Promise.resolve({
     sql: async (strings, ...values) => [...await pg(strings, ...values as never[])],
     store,
     stop: Deno.env.get("NS_PG_STOP"),
@@ -36,7 +36,7 @@ async function onPostgres(url: string): Promise<Database> {
       await store.close();
       await pg.end();
     },
-  };
+  });
 }
 
 async function onPglite(): Promise<Database> {
