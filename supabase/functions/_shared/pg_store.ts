@@ -8,7 +8,7 @@
  */
 import postgres from "npm:postgres@3.4.9";
 import type { PreparedBatch } from "./core.ts";
-import { classify, promptVersion, RESOLVE_PROMPT_SQL, type Store, StoreError } from "./store.ts";
+import { guarded, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
 
 /** Connection settings. */
 export interface PgStoreOptions {
@@ -30,23 +30,16 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     onnotice: () => {},
   });
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
-  const run = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (e) {
-      throw e instanceof StoreError ? e : classify(e);
-    }
-  };
 
   return {
     resolveApiKey: (keyHash) =>
-      run(async () => {
+      guarded(async () => {
         const rows = await sql`SELECT project_id FROM private.resolve_api_key(${keyHash})`;
         return rows.length > 0 ? String(rows[0].project_id) : null;
       }),
 
     ingest: (projectId: string, b: PreparedBatch) =>
-      run(async () => {
+      guarded(async () => {
         await sql.begin(async (tx) => {
           await tx.unsafe(`SET LOCAL statement_timeout = ${timeout}`);
           // `::text::jsonb`: given a bare `::jsonb`, postgres.js would infer a JSON parameter and
@@ -60,7 +53,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>
-      run(async () => {
+      guarded(async () => {
         const rows = await sql.unsafe(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
         return rows.length === 0 ? null : promptVersion(rows[0]);
       }),

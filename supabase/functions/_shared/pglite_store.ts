@@ -6,20 +6,13 @@
  */
 import type { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 import type { PreparedBatch } from "./core.ts";
-import { classify, promptVersion, RESOLVE_PROMPT_SQL, type Store, StoreError } from "./store.ts";
+import { guarded, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
 
 /** A store on an open PGlite database (the caller opens and closes it). */
 export function createPgliteStore(db: PGlite): Store {
-  const run = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (e) {
-      throw e instanceof StoreError ? e : classify(e);
-    }
-  };
   return {
     resolveApiKey: (keyHash) =>
-      run(async () => {
+      guarded(async () => {
         const r = await db.query<{ project_id: string }>(
           "SELECT project_id FROM private.resolve_api_key($1)",
           [keyHash],
@@ -27,7 +20,7 @@ export function createPgliteStore(db: PGlite): Store {
         return r.rows[0]?.project_id ?? null;
       }),
     ingest: (projectId: string, b: PreparedBatch) =>
-      run(async () => {
+      guarded(async () => {
         await db.transaction(async (tx) => {
           // `::text::jsonb` so the prepared JSON text is parsed by PostgreSQL, not re-serialised.
           await tx.query(
@@ -44,7 +37,7 @@ export function createPgliteStore(db: PGlite): Store {
         });
       }),
     resolvePrompt: (projectId, slug, label, version) =>
-      run(async () => {
+      guarded(async () => {
         const r = await db.query<Record<string, unknown>>(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
         return r.rows.length === 0 ? null : promptVersion(r.rows[0]);
       }),

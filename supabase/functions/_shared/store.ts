@@ -61,6 +61,15 @@ export function classify(e: unknown): StoreError {
   return new StoreError("internal", message, e);
 }
 
+/** Runs database work, turning any failure into a classified StoreError. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw e instanceof StoreError ? e : classify(e);
+  }
+}
+
 /** The resolve query; $1 project, $2 slug, $3 label, $4 version (or NULL). */
 export const RESOLVE_PROMPT_SQL = `SELECT prompt_version_id AS id, prompt_id, version_number, content, model,
     temperature::float8 AS temperature, max_tokens, variables, content_hash
