@@ -166,66 +166,67 @@ export class BatchGenerator {
     return { run, spans, events, score };
   }
 
-  /** A batch of exactly `records` records (whole traces, the last one's trailing events
-   * cut to fit), without scores. */
-  batchOfRecords(records: number) {
-    const batch = {
+  /**
+   * Adds whole traces (a new session every ten) to an empty batch while `more` says so;
+   * with `scores`, one score per trace up to the contract's 500. Returns the batch and the
+   * approximate length of its compact JSON.
+   */
+  #fill(more: (batch: Batch, traces: number, bytes: number) => boolean, scores: boolean) {
+    const batch: Batch = {
       schema_version: 2,
-      sessions: [] as unknown[],
-      runs: [] as unknown[],
-      spans: [] as unknown[],
-      events: [] as unknown[],
-      scores: [] as unknown[],
-      prompt_links: [] as unknown[],
+      sessions: [],
+      runs: [],
+      spans: [],
+      events: [],
+      scores: [],
+      prompt_links: [],
     };
+    let bytes = 100;
     let sessionId = "";
-    for (let t = 0; recordCount(batch) < records; t++) {
-      if (t % 10 === 0) {
-        sessionId = this.uuid();
-        batch.sessions.push({ id: sessionId, created_at: this.time(), metadata: { source: "bench" } });
-      }
-      const { run, spans, events } = this.trace(sessionId);
-      batch.runs.push(run);
-      batch.spans.push(...spans);
-      batch.events.push(...events);
-    }
-    batch.events.length -= recordCount(batch) - records; // events are leaves: safe to cut
-    return batch;
-  }
-
-  /** A batch whose compact JSON is about `targetBytes` long (at least one trace). */
-  batch(targetBytes: number) {
-    const batch = {
-      schema_version: 2,
-      sessions: [] as unknown[],
-      runs: [] as unknown[],
-      spans: [] as unknown[],
-      events: [] as unknown[],
-      scores: [] as unknown[],
-      prompt_links: [] as unknown[],
-    };
-    let size = 100;
-    let sessionId = "";
-    for (let t = 0; size < targetBytes || t === 0; t++) {
+    for (let t = 0; more(batch, t, bytes); t++) {
       if (t % 10 === 0) {
         sessionId = this.uuid();
         const session = { id: sessionId, created_at: this.time(), metadata: { source: "bench" } };
         batch.sessions.push(session);
-        size += JSON.stringify(session).length + 1;
+        bytes += JSON.stringify(session).length + 1;
       }
       const { run, spans, events, score } = this.trace(sessionId);
       batch.runs.push(run);
       batch.spans.push(...spans);
       batch.events.push(...events);
-      if (batch.scores.length < 500) batch.scores.push(score);
-      size += JSON.stringify({ run, spans, events, score }).length;
+      if (scores && batch.scores.length < 500) batch.scores.push(score);
+      bytes += JSON.stringify({ run, spans, events, score }).length;
     }
     return batch;
   }
+
+  /** A batch of exactly `records` records (whole traces, the last one's trailing events
+   * cut to fit), without scores. */
+  batchOfRecords(records: number): Batch {
+    const batch = this.#fill((b) => recordCount(b) < records, false);
+    batch.events.length -= recordCount(batch) - records; // events are leaves: safe to cut
+    return batch;
+  }
+
+  /** A batch whose compact JSON is about `targetBytes` long (at least one trace). */
+  batch(targetBytes: number): Batch {
+    return this.#fill((_, traces, bytes) => traces === 0 || bytes < targetBytes, true);
+  }
+}
+
+/** An ingest batch as the SDK builds it. */
+export interface Batch {
+  schema_version: number;
+  sessions: unknown[];
+  runs: unknown[];
+  spans: unknown[];
+  events: unknown[];
+  scores: unknown[];
+  prompt_links: unknown[];
 }
 
 /** Records in a batch, all lists together. */
-export function recordCount(batch: Record<string, unknown>): number {
-  return ["sessions", "runs", "spans", "events", "prompt_links", "scores"]
-    .reduce((n, k) => n + ((batch[k] as unknown[] | undefined)?.length ?? 0), 0);
+export function recordCount(batch: Batch): number {
+  return batch.sessions.length + batch.runs.length + batch.spans.length + batch.events.length +
+    batch.prompt_links.length + batch.scores.length;
 }

@@ -45,7 +45,7 @@ for (const file of files.length > 0 ? files : ["-"]) {
   } else if (result.ok) {
     const counts = Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(", ");
     console.log(`${file}: accepted (${body.length} bytes): ${counts}`);
-    if ("spans" in result) {
+    if ("spans" in result && typeof result.spans === "string") {
       const order = JSON.parse(result.spans).map((s: { name: string }) => s.name).join(" → ");
       if (order) console.log(`  spans, parents first: ${order}`);
     }

@@ -1,31 +1,14 @@
 import assert from "node:assert/strict";
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-
-const migrations = new URL("../../migrations/", import.meta.url);
-
-/** What a Supabase project has before its migrations (as scripts/lib/pg.sh creates it). */
-const SUPABASE_BASICS = `
-  CREATE ROLE anon NOLOGIN NOINHERIT;
-  CREATE ROLE authenticated NOLOGIN NOINHERIT;
-  CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-  CREATE SCHEMA extensions;
-  GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
-`;
+import { migrate, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
 
 Deno.test("every migration applies unchanged on PGlite; ingest and prompt functions work there", async () => {
   const db = await PGlite.create();
   try {
-    await db.exec(SUPABASE_BASICS);
-    const files = [...Deno.readDirSync(migrations)].map((e) => e.name).filter((n) => n.endsWith(".sql")).sort();
-    assert.equal(files.length, 26);
-    for (const file of files) {
-      const sql = await Deno.readTextFile(new URL(file, migrations));
-      try {
-        await db.transaction((tx) => tx.exec(sql));
-      } catch (e) {
-        throw new Error(`${file}: ${(e as Error).message}`);
-      }
-    }
+    // The same runner as the local server: Supabase's roles and schemas, then each file as
+    // it is, in one transaction.
+    const applied = await migrate(pgliteMigrationDb(db));
+    assert.equal(applied.length, 26);
     await db.exec(`INSERT INTO private.projects (id, name) VALUES ('7b897f13-dad3-41d8-945b-94358423ab85', 'demo')`);
     const result = await db.query<{ r: { accepted: boolean } }>(
       `SELECT private.ingest_batch_with_prompt_links($1, $2::jsonb, '[]', '[]', '[]', '[]') AS r`,
