@@ -8,7 +8,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::json::{parse_body, Body, Item, List, LIST_NAMES};
+use crate::json::{parse_body, Body, Item, List, Parsed, LIST_NAMES};
 use crate::limits::{Limits, MAX_SCORES};
 use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
 use crate::order::{parents_first, IdIndex, ParentProblem};
@@ -26,19 +26,75 @@ pub struct Counts {
     pub scores: usize,
 }
 
+impl Counts {
+    /// Records of all kinds.
+    pub fn total(&self) -> usize {
+        self.sessions + self.runs + self.spans + self.events + self.prompt_links + self.scores
+    }
+}
+
 /// A batch ready for `private.ingest_batch_with_prompt_links` and
 /// `public.dashboard_bulk_create_scores`: each list is a JSON array text, to be sent as a
-/// `jsonb` parameter as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `jsonb` parameter as it is. The six texts sit one after the other in one buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedBatch {
-    pub sessions: String,
-    pub runs: String,
-    /// Parents before children.
-    pub spans: String,
-    pub events: String,
-    pub prompt_links: String,
-    pub scores: String,
+    text: String,
+    ends: [usize; 6],
+    ascii: bool,
+    /// Records per kind.
     pub counts: Counts,
+}
+
+impl PreparedBatch {
+    pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts) -> Self {
+        PreparedBatch { text, ends, ascii, counts }
+    }
+
+    /// List `k`, in [`LIST_NAMES`] order.
+    pub fn list(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
+    }
+
+    /// The six lists, in [`LIST_NAMES`] order.
+    pub fn lists(&self) -> [&str; 6] {
+        std::array::from_fn(|k| self.list(k))
+    }
+
+    pub fn sessions(&self) -> &str {
+        self.list(0)
+    }
+
+    pub fn runs(&self) -> &str {
+        self.list(1)
+    }
+
+    /// Parents before children.
+    pub fn spans(&self) -> &str {
+        self.list(2)
+    }
+
+    pub fn events(&self) -> &str {
+        self.list(3)
+    }
+
+    pub fn prompt_links(&self) -> &str {
+        self.list(4)
+    }
+
+    pub fn scores(&self) -> &str {
+        self.list(5)
+    }
+
+    /// All six lists one after the other, and the byte offset where each ends.
+    pub fn text(&self) -> (&str, [usize; 6]) {
+        (&self.text, self.ends)
+    }
+
+    /// True when every list is ASCII (so byte offsets are also UTF-16 offsets).
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
 }
 
 /// A valid batch, typed, merged and ordered; each record with its index as sent.
@@ -52,6 +108,10 @@ pub struct CheckedBatch<'a> {
     pub scores: Vec<(usize, Score<'a>)>,
     /// Size in the body of each list's text, to size the output.
     pub sent_bytes: [usize; 6],
+    /// The body was all ASCII.
+    pub ascii: bool,
+    /// Some records were merged.
+    pub merged: bool,
 }
 
 impl CheckedBatch<'_> {
@@ -97,15 +157,18 @@ pub fn check_batch<'a>(
             ),
         ));
     }
-    let text = std::str::from_utf8(body).map_err(|e| {
+    // UTF-8 is checked by the reader as it goes; when it fails, the whole body is checked
+    // first, so that invalid UTF-8 is reported (at its first byte) before any syntax error.
+    let utf8_error = |e: std::str::Utf8Error| {
         Rejection::single(
             "$",
             Code::InvalidUtf8,
             format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()),
         )
-    })?;
-    let top = match parse_body(text, &FIELD_NAMES, limits.max_records, limits.max_depth) {
+    };
+    let (top, ascii) = match parse_body(body, &FIELD_NAMES, limits.max_records, limits.max_depth) {
         Err(e) => {
+            let text = std::str::from_utf8(body).map_err(utf8_error)?;
             let path = e.path.clone().unwrap_or_else(|| "$".into());
             let within = e.path.as_ref().map(|p| format!(" (in {p})")).unwrap_or_default();
             return Err(Rejection::single(
@@ -114,8 +177,10 @@ pub fn check_batch<'a>(
                 format!("Invalid JSON body: {}{within}", e.describe(text)),
             ));
         }
-        Ok(Body::NotObject) => return Err(Rejection::single("$", Code::NotAnObject, "JSON body must be an object")),
-        Ok(Body::Object(top)) => top,
+        Ok(Parsed { body: Body::NotObject, .. }) => {
+            return Err(Rejection::single("$", Code::NotAnObject, "JSON body must be an object"))
+        }
+        Ok(Parsed { body: Body::Object(top), ascii }) => (top, ascii),
     };
     if top.records_seen > limits.max_records {
         return Err(Rejection::single(
@@ -159,6 +224,7 @@ pub fn check_batch<'a>(
         events: check_list(items(3), 3, &mut cx, validate::check_event),
         prompt_links: check_list(items(4), 4, &mut cx, validate::check_prompt_link),
         sent_bytes,
+        ascii,
         ..CheckedBatch::default()
     };
     if items(5).len() > MAX_SCORES {
@@ -170,12 +236,17 @@ pub fn check_batch<'a>(
     }
     batch.scores = check_list(items(5), 5, &mut cx, validate::check_score);
 
-    batch.sessions = merge(std::mem::take(&mut batch.sessions));
-    batch.runs = merge(std::mem::take(&mut batch.runs));
-    batch.spans = merge(std::mem::take(&mut batch.spans));
-    batch.events = merge(std::mem::take(&mut batch.events));
-    batch.prompt_links = merge(std::mem::take(&mut batch.prompt_links));
-    batch.scores = merge(std::mem::take(&mut batch.scores));
+    // A merge re-writes objects (serde_json writes non-ASCII characters unescaped), so
+    // the output of a merged ASCII body is checked again when written.
+    let merged = [
+        merge(&mut batch.sessions),
+        merge(&mut batch.runs),
+        merge(&mut batch.spans),
+        merge(&mut batch.events),
+        merge(&mut batch.prompt_links),
+        merge(&mut batch.scores),
+    ];
+    batch.merged = merged.contains(&true);
 
     check_references(&mut batch, &mut violations);
     if violations.is_empty() {
@@ -210,16 +281,16 @@ fn check_list<'a, T>(
 
 /// Folds records that share a key into the first of them (see [`Record::absorb`]); the
 /// merged record keeps the first one's place.
-pub fn merge<T: Record>(records: Vec<(usize, T)>) -> Vec<(usize, T)> {
+pub fn merge<T: Record>(records: &mut Vec<(usize, T)>) -> bool {
     if records.len() < 2 {
-        return records;
+        return false;
     }
     let mut keyed: Vec<(T::Key, usize)> = records.iter().enumerate().map(|(k, (_, r))| (r.key(), k)).collect();
     keyed.sort_unstable();
     if keyed.windows(2).all(|w| w[0].0 != w[1].0) {
-        return records;
+        return false;
     }
-    let mut slots: Vec<Option<(usize, T)>> = records.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<(usize, T)>> = std::mem::take(records).into_iter().map(Some).collect();
     for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
         for &(_, later) in &group[1..] {
             if let Some((_, record)) = slots[later].take() {
@@ -229,7 +300,8 @@ pub fn merge<T: Record>(records: Vec<(usize, T)>) -> Vec<(usize, T)> {
             }
         }
     }
-    slots.into_iter().flatten().collect()
+    *records = slots.into_iter().flatten().collect();
+    true
 }
 
 /// The rules that need several records: parents and event spans in the same run, prompt

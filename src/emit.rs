@@ -2,44 +2,49 @@
 //! key's project on every record. Pass-through values are copied as the raw text that
 //! was sent; ids are written in canonical lowercase form; absent optional fields are
 //! left out, so the database can tell "not sent" (keep what is stored) from a value.
+//!
+//! The six lists are written one after the other into a single buffer, sized once from
+//! the body, with every key written as one constant piece.
 
 use uuid::Uuid;
 
 use crate::batch::{CheckedBatch, PreparedBatch};
+use crate::formats::format_uuid;
 
-/// One record being written into a list.
-struct Obj<'o> {
-    out: &'o mut String,
-    first: bool,
+/// `,"name":` — the piece written before a field's value.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
 }
 
-impl<'o> Obj<'o> {
-    fn begin(out: &'o mut String) -> Self {
-        if out.len() > 1 {
-            out.push(',');
-        }
-        out.push('{');
-        Obj { out, first: true }
-    }
+/// The record being written. Every field is written with a leading comma; [`Rec::end`]
+/// turns the first one into the record's opening brace.
+struct Rec<'o> {
+    out: &'o mut Vec<u8>,
+    start: usize,
+}
 
-    fn key(&mut self, key: &str) {
-        if !self.first {
-            self.out.push(',');
+impl<'o> Rec<'o> {
+    #[inline(always)]
+    fn begin(out: &'o mut Vec<u8>) -> Self {
+        if out.last() != Some(&b'[') {
+            out.push(b',');
         }
-        self.first = false;
-        self.out.push('"');
-        self.out.push_str(key);
-        self.out.push_str("\":");
+        let start = out.len();
+        Rec { out, start }
     }
 
     /// A value that is already JSON text.
-    fn raw(&mut self, key: &str, json: &str) -> &mut Self {
-        self.key(key);
-        self.out.push_str(json);
+    #[inline(always)]
+    fn raw(&mut self, key: &[u8], json: &str) -> &mut Self {
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(json.as_bytes());
         self
     }
 
-    fn raw_opt(&mut self, key: &str, json: Option<&str>) -> &mut Self {
+    #[inline(always)]
+    fn raw_opt(&mut self, key: &[u8], json: Option<&str>) -> &mut Self {
         if let Some(json) = json {
             self.raw(key, json);
         }
@@ -47,138 +52,163 @@ impl<'o> Obj<'o> {
     }
 
     /// A string known to need no escaping (timestamps, enum words).
-    fn plain(&mut self, key: &str, text: &str) -> &mut Self {
-        self.key(key);
-        self.out.push('"');
-        self.out.push_str(text);
-        self.out.push('"');
+    #[inline(always)]
+    fn plain(&mut self, key: &[u8], text: &str) -> &mut Self {
+        self.out.extend_from_slice(key);
+        self.out.push(b'"');
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'"');
         self
     }
 
-    fn plain_opt(&mut self, key: &str, text: Option<&str>) -> &mut Self {
+    /// Bytes that are already JSON text (the quoted project id).
+    #[inline(always)]
+    fn bytes(&mut self, key: &[u8], json: &[u8]) -> &mut Self {
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(json);
+        self
+    }
+
+    #[inline(always)]
+    fn plain_opt(&mut self, key: &[u8], text: Option<&str>) -> &mut Self {
         if let Some(text) = text {
             self.plain(key, text);
         }
         self
     }
 
-    fn uuid(&mut self, key: &str, id: Uuid) -> &mut Self {
-        self.key(key);
-        self.out.push('"');
-        crate::formats::push_uuid(self.out, id);
-        self.out.push('"');
+    #[inline(always)]
+    fn uuid(&mut self, key: &[u8], id: Uuid) -> &mut Self {
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(&quoted(id));
         self
     }
 
-    /// The API key's project, formatted once per batch.
-    fn project(&mut self, project: &str) -> &mut Self {
-        self.plain("project_id", project)
-    }
-
-    fn uuid_opt(&mut self, key: &str, id: Option<Uuid>) -> &mut Self {
+    #[inline(always)]
+    fn uuid_opt(&mut self, key: &[u8], id: Option<Uuid>) -> &mut Self {
         if let Some(id) = id {
             self.uuid(key, id);
         }
         self
     }
 
+    #[inline(always)]
     fn end(&mut self) {
-        self.out.push('}');
+        self.out[self.start] = b'{';
+        self.out.push(b'}');
     }
 }
 
-/// Writes one list; `sent_bytes` (the list's size in the body) sizes the buffer so it is
-/// allocated once: each record grows by at most its project id and key overhead.
-fn list<T>(records: &[(usize, T)], sent_bytes: usize, write: impl Fn(&mut String, &T)) -> String {
-    let mut out = String::with_capacity(2 + sent_bytes + records.len() * 64);
-    out.push('[');
+/// `"…"`: the canonical text of `id` in quotes.
+#[inline(always)]
+fn quoted(id: Uuid) -> [u8; 38] {
+    let mut q = [b'"'; 38];
+    q[1..37].copy_from_slice(format_uuid(id).as_bytes());
+    q
+}
+
+/// Writes one list and returns where it ends.
+#[inline(always)]
+fn list<T>(out: &mut Vec<u8>, records: &[(usize, T)], write: impl Fn(&mut Vec<u8>, &T)) -> usize {
+    out.push(b'[');
     for (_, r) in records {
-        write(&mut out, r);
+        write(out, r);
     }
-    out.push(']');
-    out
+    out.push(b']');
+    out.len()
 }
 
 /// Writes every list of a checked batch for `project_id`.
 pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
-    let project = crate::formats::format_uuid(project_id);
-    let pid: &str = &project;
-    PreparedBatch {
-        sessions: list(&batch.sessions, batch.sent_bytes[0], |out, s| {
-            Obj::begin(out)
-                .uuid("id", s.id)
-                .project(pid)
-                .plain("created_at", &s.created_at)
-                .plain_opt("ended_at", s.ended_at.as_deref())
-                .raw_opt("metadata", s.metadata.as_deref())
+    let project = quoted(project_id);
+    let pid: &[u8] = &project;
+    // Each record grows by at most its project id and a little key overhead, so the
+    // buffer is allocated once.
+    let records = batch.counts().total();
+    let mut out = Vec::with_capacity(12 + batch.sent_bytes.iter().sum::<usize>() + records * 64);
+    let o = &mut out;
+    let ends = [
+        list(o, &batch.sessions, |out, s| {
+            Rec::begin(out)
+                .uuid(key!("id"), s.id)
+                .bytes(key!("project_id"), pid)
+                .plain(key!("created_at"), &s.created_at)
+                .plain_opt(key!("ended_at"), s.ended_at.as_deref())
+                .raw_opt(key!("metadata"), s.metadata.as_deref())
                 .end()
         }),
-        runs: list(&batch.runs, batch.sent_bytes[1], |out, r| {
-            Obj::begin(out)
-                .uuid("id", r.id)
-                .project(pid)
-                .uuid("session_id", r.session_id)
-                .raw("name", &r.name)
-                .plain("started_at", &r.started_at)
-                .plain_opt("ended_at", r.ended_at.as_deref())
-                .plain("status", r.status.as_str())
-                .raw_opt("error", r.error.as_deref())
-                .raw_opt("metadata", r.metadata.as_deref())
+        list(o, &batch.runs, |out, r| {
+            Rec::begin(out)
+                .uuid(key!("id"), r.id)
+                .bytes(key!("project_id"), pid)
+                .uuid(key!("session_id"), r.session_id)
+                .raw(key!("name"), &r.name)
+                .plain(key!("started_at"), &r.started_at)
+                .plain_opt(key!("ended_at"), r.ended_at.as_deref())
+                .plain(key!("status"), r.status.as_str())
+                .raw_opt(key!("error"), r.error.as_deref())
+                .raw_opt(key!("metadata"), r.metadata.as_deref())
                 .end()
         }),
-        spans: list(&batch.spans, batch.sent_bytes[2], |out, s| {
-            let mut o = Obj::begin(out);
-            o.uuid("id", s.id)
-                .project(pid)
-                .uuid("run_id", s.run_id)
-                .uuid_opt("parent_span_id", s.parent_span_id)
-                .plain("kind", s.kind.as_str())
-                .raw("name", &s.name)
-                .plain("started_at", &s.started_at)
-                .plain_opt("ended_at", s.ended_at.as_deref())
-                .plain("status", s.status.as_str())
-                .raw_opt("error", s.error.as_deref());
+        list(o, &batch.spans, |out, s| {
+            let mut rec = Rec::begin(out);
+            rec.uuid(key!("id"), s.id)
+                .bytes(key!("project_id"), pid)
+                .uuid(key!("run_id"), s.run_id)
+                .uuid_opt(key!("parent_span_id"), s.parent_span_id)
+                .plain(key!("kind"), s.kind.as_str())
+                .raw(key!("name"), &s.name)
+                .plain(key!("started_at"), &s.started_at)
+                .plain_opt(key!("ended_at"), s.ended_at.as_deref())
+                .plain(key!("status"), s.status.as_str())
+                .raw_opt(key!("error"), s.error.as_deref());
             if let Some(n) = s.iteration {
-                o.raw("iteration", itoa::Buffer::new().format(n));
+                rec.raw(key!("iteration"), itoa::Buffer::new().format(n));
             }
-            o.raw_opt("attributes", s.attributes.as_deref()).end()
+            rec.raw_opt(key!("attributes"), s.attributes.as_deref()).end()
         }),
-        events: list(&batch.events, batch.sent_bytes[3], |out, e| {
-            Obj::begin(out)
-                .uuid("id", e.id)
-                .project(pid)
-                .uuid("run_id", e.run_id)
-                .uuid_opt("span_id", e.span_id)
-                .plain("type", e.event_type.as_str())
-                .plain("created_at", &e.created_at)
-                .raw("content", e.content.as_deref().unwrap_or("null"))
-                .raw_opt("attributes", e.attributes.as_deref())
+        list(o, &batch.events, |out, e| {
+            Rec::begin(out)
+                .uuid(key!("id"), e.id)
+                .bytes(key!("project_id"), pid)
+                .uuid(key!("run_id"), e.run_id)
+                .uuid_opt(key!("span_id"), e.span_id)
+                .plain(key!("type"), e.event_type.as_str())
+                .plain(key!("created_at"), &e.created_at)
+                .raw(key!("content"), e.content.as_deref().unwrap_or("null"))
+                .raw_opt(key!("attributes"), e.attributes.as_deref())
                 .end()
         }),
-        prompt_links: list(&batch.prompt_links, batch.sent_bytes[4], |out, l| {
-            Obj::begin(out)
-                .project(pid)
-                .uuid("trace_id", l.trace_id)
-                .uuid("span_id", l.span_id)
-                .uuid("prompt_version_id", l.prompt_version_id)
-                .raw("variable_values", l.variable_values.as_deref().unwrap_or("{}"))
+        list(o, &batch.prompt_links, |out, l| {
+            Rec::begin(out)
+                .bytes(key!("project_id"), pid)
+                .uuid(key!("trace_id"), l.trace_id)
+                .uuid(key!("span_id"), l.span_id)
+                .uuid(key!("prompt_version_id"), l.prompt_version_id)
+                .raw(key!("variable_values"), l.variable_values.as_deref().unwrap_or("{}"))
                 .end()
         }),
-        scores: list(&batch.scores, batch.sent_bytes[5], |out, s| {
-            Obj::begin(out)
-                .uuid("id", s.id)
-                .project(pid)
-                .uuid("trace_id", s.trace_id)
-                .uuid_opt("span_id", s.span_id)
-                .raw("name", &s.name)
-                .raw("value", ryu::Buffer::new().format_finite(s.value))
-                .plain("data_type", s.data_type.as_str())
-                .raw_opt("string_value", s.string_value.as_deref())
-                .plain("source", "api")
-                .raw_opt("comment", s.comment.as_deref())
-                .plain("created_at", &s.created_at)
+        list(o, &batch.scores, |out, s| {
+            Rec::begin(out)
+                .uuid(key!("id"), s.id)
+                .bytes(key!("project_id"), pid)
+                .uuid(key!("trace_id"), s.trace_id)
+                .uuid_opt(key!("span_id"), s.span_id)
+                .raw(key!("name"), &s.name)
+                .raw(key!("value"), ryu::Buffer::new().format_finite(s.value))
+                .plain(key!("data_type"), s.data_type.as_str())
+                .raw_opt(key!("string_value"), s.string_value.as_deref())
+                .plain(key!("source"), "api")
+                .raw_opt(key!("comment"), s.comment.as_deref())
+                .plain(key!("created_at"), &s.created_at)
                 .end()
         }),
-        counts: batch.counts(),
-    }
+    ];
+    debug_assert!(std::str::from_utf8(&out).is_ok());
+    // SAFETY: `out` holds only the bytes of `&str`s (raw values, decoded strings, the
+    // formatted numbers) and ASCII written here (keys, punctuation, hex digits), each
+    // whole, so it is valid UTF-8. The debug assertion checks this in tests.
+    let text = unsafe { String::from_utf8_unchecked(out) };
+    let ascii = batch.ascii && (!batch.merged || text.is_ascii());
+    PreparedBatch::new(text, ends, ascii, batch.counts())
 }

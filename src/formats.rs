@@ -10,48 +10,60 @@ use uuid::Uuid;
 /// several times faster in wasm than the general `uuid::Uuid::try_parse`, whose verdict
 /// and value it matches exactly (see the property test in `tests/properties.rs`).
 pub fn parse_uuid(s: &str) -> Option<Uuid> {
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+    let b: &[u8; 36] = s.as_bytes().try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    // Two u64 halves: u128 arithmetic is emulated in wasm32.
-    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
-    for &at in &HEX_POSITIONS[..16] {
-        let v = HEX_VALUE[b[at] as usize];
-        bad |= v;
-        hi = (hi << 4) | (v & 15) as u64;
+    // Eight hex digits per 64-bit word, decoded together (SWAR); u128 arithmetic would
+    // be emulated in wasm32.
+    let word = |at: usize| {
+        u64::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]])
+    };
+    let halves = |a: usize, c: usize| {
+        u64::from_le_bytes([b[a], b[a + 1], b[a + 2], b[a + 3], b[c], b[c + 1], b[c + 2], b[c + 3]])
+    };
+    let [w0, w1, w2, w3] = [word(0), halves(9, 14), halves(19, 24), word(28)];
+    let valid = is_hex8(w0) & is_hex8(w1) & is_hex8(w2) & is_hex8(w3);
+    if !valid {
+        return None;
     }
-    for &at in &HEX_POSITIONS[16..] {
-        let v = HEX_VALUE[b[at] as usize];
-        bad |= v;
-        lo = (lo << 4) | (v & 15) as u64;
+    let mut bytes = [0u8; 16];
+    for (chunk, w) in bytes.chunks_exact_mut(4).zip([w0, w1, w2, w3]) {
+        chunk.copy_from_slice(&hex8(w).to_le_bytes());
     }
-    // A non-hex byte has the high bit of its table value set.
-    (bad & 0x80 == 0).then(|| Uuid::from_u64_pair(hi, lo))
+    Some(Uuid::from_bytes(bytes))
 }
 
-/// Where the 32 hex digits sit in the 36-character hyphenated form.
-const HEX_POSITIONS: [usize; 32] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
-    35,
-];
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Value of each byte as a hex digit; 0xFF for bytes that are not one.
-static HEX_VALUE: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
+/// The high bit of each byte of `w` (all bytes below 0x80) that lies in `lo..=hi`.
+#[inline(always)]
+fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = w + ONES * (0x80 - lo) as u64;
+    let above_hi = w + ONES * (0x7F - hi) as u64;
+    at_least_lo & !above_hi & HIGH
+}
+
+/// Whether all eight bytes of `w` are ASCII hex digits, either case.
+#[inline(always)]
+fn is_hex8(w: u64) -> bool {
+    // Non-ASCII bytes first, so the additions in `in_range` cannot carry between bytes.
+    w & HIGH == 0 && (in_range(w, b'0', b'9') | in_range(w | 0x2020_2020_2020_2020, b'a', b'f')) == HIGH
+}
+
+/// The four bytes that eight valid hex digits denote, in order, as a little-endian word
+/// (the first digit's byte is the lowest).
+#[inline(always)]
+fn hex8(w: u64) -> u32 {
+    // Digit values: the low nibble, plus 9 for letters (bit 6 set).
+    let n = (w & 0x0F0F_0F0F_0F0F_0F0F) + 9 * ((w >> 6) & ONES);
+    // Bytes 2k, 2k+1 → one byte (2k's digit high) in the low byte of each 16-bit lane.
+    let pairs = ((n & 0x00FF_00FF_00FF_00FF) << 4 | (n >> 8) & 0x00FF_00FF_00FF_00FF) & 0x00FF_00FF_00FF_00FF;
+    // Gather the four lane bytes; the first pair is the most significant.
+    let packed = (pairs | pairs >> 8) & 0x0000_FFFF_0000_FFFF;
+    (packed | packed >> 16) as u32
+}
 
 /// Appends the canonical lowercase hyphenated form of `id`.
 pub fn push_uuid(out: &mut String, id: Uuid) {
@@ -60,19 +72,42 @@ pub fn push_uuid(out: &mut String, id: Uuid) {
 
 /// The canonical lowercase hyphenated form of `id`, as an inline string.
 pub fn format_uuid(id: Uuid) -> UuidText {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    /// Where the two hex digits of each of the 16 bytes go.
-    const PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    let mut buf = *b"00000000-0000-0000-0000-000000000000";
-    for (&byte, &at) in id.as_bytes().iter().zip(&PAIRS) {
-        buf[at] = HEX[(byte >> 4) as usize];
-        buf[at + 1] = HEX[(byte & 15) as usize];
-    }
+    let b = id.as_bytes();
+    let [w0, w1, w2, w3] =
+        [0, 4, 8, 12].map(|at| hex_digits(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])));
+    let mut buf = [b'-'; 36];
+    buf[0..8].copy_from_slice(&w0);
+    buf[9..13].copy_from_slice(&w1[..4]);
+    buf[14..18].copy_from_slice(&w1[4..]);
+    buf[19..23].copy_from_slice(&w2[..4]);
+    buf[24..28].copy_from_slice(&w2[4..]);
+    buf[28..36].copy_from_slice(&w3);
     UuidText(buf)
+}
+
+/// The eight lowercase hex digits of four bytes (the lowest byte of `x` first).
+#[inline(always)]
+fn hex_digits(x: u32) -> [u8; 8] {
+    // Byte i to the low byte of 16-bit lane i, then split it into its two nibbles,
+    // the high one first.
+    let s = x as u64;
+    let s = (s | s << 16) & 0x0000_FFFF_0000_FFFF;
+    let s = (s | s << 8) & 0x00FF_00FF_00FF_00FF;
+    let n = (s >> 4) & 0x000F_000F_000F_000F | (s & 0x000F_000F_000F_000F) << 8;
+    // '0' + n, and 39 more (to 'a') where n ≥ 10.
+    let letters = ((n + ONES * 6) >> 4) & ONES;
+    (n + ONES * b'0' as u64 + letters * 39).to_le_bytes()
 }
 
 /// A UUID's 36-character text, without allocating.
 pub struct UuidText([u8; 36]);
+
+impl UuidText {
+    /// The 36 ASCII bytes.
+    pub fn as_bytes(&self) -> &[u8; 36] {
+        &self.0
+    }
+}
 
 impl std::ops::Deref for UuidText {
     type Target = str;

@@ -10,7 +10,10 @@
 //! - nesting depth, against `Limits::max_depth`;
 //! - number literals PostgreSQL's `numeric` would overflow on.
 //!
-//! The body must already be UTF-8 (checked once by the caller with `std::str::from_utf8`).
+//! - UTF-8: bytes outside strings must be ASCII anyway, so only the non-ASCII characters
+//!   met inside strings are checked, as the skim finds them (a body that fails here is
+//!   re-checked by the caller with `std::str::from_utf8`, for the exact byte to report).
+//!
 //! Nothing here recurses on input depth: containers inside values are tracked with an
 //! explicit stack, so no input can exhaust the call stack. A differential property test
 //! (`tests/properties.rs`) holds this reader to serde_json's verdict on syntax.
@@ -157,18 +160,19 @@ impl SyntaxError {
 
 type Res<T> = Result<T, SyntaxError>;
 
-/// Parses a body that is already known to be UTF-8.
+/// Parses a body. On success the body is valid UTF-8, and `ascii` tells whether it was
+/// all ASCII. A failure may also be invalid UTF-8: the caller checks that first.
 ///
 /// `field_names[k]` lists the allowed keys of records in list `k`. At most
 /// `max_records` records are kept; the rest are read and counted (in `records_seen`)
 /// but not stored, so no body costs more memory than the budget allows.
 pub fn parse_body<'a>(
-    text: &'a str,
+    body: &'a [u8],
     field_names: &'static [&'static [&'static str]; 6],
     max_records: usize,
     max_depth: usize,
-) -> Result<Body<'a>, SyntaxError> {
-    let mut r = Reader { text, b: text.as_bytes(), i: 0, max_depth, budget: max_records, seen: 0, stack: Vec::new() };
+) -> Result<Parsed<'a>, SyntaxError> {
+    let mut r = Reader { b: body, i: 0, max_depth, budget: max_records, seen: 0, stack: Vec::new(), ascii: true };
     r.ws();
     let body = if r.peek() == Some(b'{') {
         Body::Object(Box::new(r.top(field_names)?))
@@ -180,17 +184,31 @@ pub fn parse_body<'a>(
     if r.i != r.b.len() {
         return Err(r.err("trailing characters after the JSON value"));
     }
-    Ok(match body {
+    let body = match body {
         Body::Object(mut top) => {
             top.records_seen = r.seen;
             Body::Object(top)
         }
         other => other,
-    })
+    };
+    Ok(Parsed { body, ascii: r.ascii })
 }
 
+/// A parsed body, and whether it was all ASCII.
+#[derive(Debug)]
+pub struct Parsed<'a> {
+    /// The body.
+    pub body: Body<'a>,
+    /// True when the body had no non-ASCII byte (so every text cut from it is ASCII too).
+    pub ascii: bool,
+}
+
+/// Reads the body from `i` on.
+///
+/// Invariant: every byte before `i` is known to be part of valid UTF-8, and `i` is on a
+/// character boundary: the reader only ever moves past ASCII bytes and past non-ASCII
+/// characters it has checked (in [`Reader::string`]). [`Reader::str`] relies on it.
 struct Reader<'a> {
-    text: &'a str,
     b: &'a [u8],
     i: usize,
     max_depth: usize,
@@ -198,6 +216,8 @@ struct Reader<'a> {
     seen: usize,
     /// Open containers while skimming a value: true for objects.
     stack: Vec<bool>,
+    /// No non-ASCII character met so far.
+    ascii: bool,
 }
 
 /// Remembers the first problem of a value.
@@ -208,6 +228,17 @@ fn note(problem: &mut Option<Problem>, p: Problem) {
 }
 
 impl<'a> Reader<'a> {
+    /// The text of bytes `start..self.i`, which the reader has read.
+    #[inline(always)]
+    fn str(&self, start: usize) -> &'a str {
+        let bytes = &self.b[start..self.i];
+        debug_assert!(std::str::from_utf8(bytes).is_ok(), "the reader read past unchecked bytes");
+        // SAFETY: by the reader's invariant, bytes before `i` are valid UTF-8 and `i` is a
+        // character boundary; `start` is one too, since every caller took it from `i`
+        // (or `i + 1` after an ASCII quote). The debug assertion checks this in tests.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
     fn err(&self, what: &'static str) -> SyntaxError {
         SyntaxError { what, offset: self.i, path: None }
     }
@@ -271,9 +302,23 @@ impl<'a> Reader<'a> {
         }
         let start = self.i + 1;
         let (escaped, problem) = self.string()?;
-        let key = &self.text[start..self.i - 1];
+        let key = self.str(start);
+        let key = &key[..key.len() - 1];
         self.expect(b':', "expected ':'")?;
         Ok((key, escaped, problem))
+    }
+
+    /// If the input continues with exactly `"name":`, reads it and returns true.
+    #[inline]
+    fn at_key(&mut self, name: &str) -> bool {
+        let n = name.len();
+        match self.b.get(self.i..self.i + n + 3) {
+            Some(t) if t[0] == b'"' && t[n + 1] == b'"' && t[n + 2] == b':' && &t[1..n + 1] == name.as_bytes() => {
+                self.i += n + 3;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn top(&mut self, field_names: &'static [&'static [&'static str]; 6]) -> Res<TopLevel<'a>> {
@@ -355,10 +400,31 @@ impl<'a> Reader<'a> {
         if self.open(b'}') {
             return Ok(fields);
         }
+        // Records usually list their fields in the contract's order: try the field after
+        // the last one first, matching its exact `"name":` text in place.
+        let mut next = 0;
         loop {
+            self.ws();
+            if let Some(&name) = names.get(next) {
+                if self.at_key(name) {
+                    self.ws();
+                    fields.slots[next] = Some(self.value(3).map_err(|mut e| {
+                        e.path.get_or_insert_with(|| name.to_string());
+                        e
+                    })?);
+                    next += 1;
+                    if !self.more(b'}')? {
+                        return Ok(fields);
+                    }
+                    continue;
+                }
+            }
             let (key, escaped, problem) = self.key()?;
             self.ws();
             let slot = if escaped || problem.is_some() { None } else { slot_of(names, key) };
+            if let Some(s) = slot {
+                next = s + 1;
+            }
             match slot {
                 Some(s) => {
                     fields.slots[s] = Some(self.value(3).map_err(|mut e| {
@@ -392,6 +458,11 @@ impl<'a> Reader<'a> {
     fn value(&mut self, depth: usize) -> Res<Val<'a>> {
         self.ws();
         let start = self.i;
+        // Most values are strings: read them without the container machinery.
+        if self.peek() == Some(b'"') {
+            let (escaped, problem) = self.string()?;
+            return Ok(Val { text: self.str(start), problem, escaped });
+        }
         let mut problem = None;
         let mut escaped = false;
         self.stack.clear();
@@ -444,7 +515,7 @@ impl<'a> Reader<'a> {
             // After a value: close containers or move to the next element.
             loop {
                 let Some(&is_object) = self.stack.last() else {
-                    return Ok(Val { text: &self.text[start..self.i], problem, escaped });
+                    return Ok(Val { text: self.str(start), problem, escaped });
                 };
                 if self.more(if is_object { b'}' } else { b']' })? {
                     if is_object {
@@ -551,6 +622,10 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Some(c) if *c < 0x20 => return Err(self.err("control character in string")),
+                Some(c) if *c >= 0x80 => {
+                    self.ascii = false;
+                    self.i += utf8_width(&b[self.i..]).ok_or_else(|| self.err("invalid UTF-8 in string"))?;
+                }
                 Some(_) => self.i += 1,
             }
         }
@@ -565,7 +640,27 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// How many plain string bytes (not `"`, `\` or a control character) `rest` starts with,
+/// The length of the UTF-8 character `rest` starts with (its first byte is not ASCII), or
+/// `None` if it is not a valid one: the rules of RFC 3629, as `std::str::from_utf8`
+/// applies them (no overlong forms, no surrogates, nothing above U+10FFFF).
+#[inline]
+fn utf8_width(rest: &[u8]) -> Option<usize> {
+    let cont = |k: usize| rest.get(k).is_some_and(|&c| c & 0xC0 == 0x80);
+    let second = |lo: u8, hi: u8| rest.get(1).is_some_and(|&c| (lo..=hi).contains(&c));
+    match rest[0] {
+        0xC2..=0xDF if cont(1) => Some(2),
+        0xE0 if second(0xA0, 0xBF) && cont(2) => Some(3),
+        0xE1..=0xEC | 0xEE..=0xEF if cont(1) && cont(2) => Some(3),
+        0xED if second(0x80, 0x9F) && cont(2) => Some(3),
+        0xF0 if second(0x90, 0xBF) && cont(2) && cont(3) => Some(4),
+        0xF1..=0xF3 if cont(1) && cont(2) && cont(3) => Some(4),
+        0xF4 if second(0x80, 0x8F) && cont(2) && cont(3) => Some(4),
+        _ => None,
+    }
+}
+
+/// How many plain ASCII string bytes (not `"`, `\`, a control character or a non-ASCII
+/// byte) `rest` starts with,
 /// looking sixteen bytes at a time with WebAssembly SIMD; a tail of fewer than sixteen
 /// bytes is left to the caller.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -579,7 +674,10 @@ fn skim(rest: &[u8]) -> usize {
         let lo = u64::from_le_bytes(lo.try_into().unwrap_or([0; 8]));
         let hi = u64::from_le_bytes(hi.try_into().unwrap_or([0; 8]));
         let v = u64x2(lo, hi);
-        let hits = u8x16_bitmask(v128_or(v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)), u8x16_lt(v, space)));
+        // The bitmask takes each lane's top bit: set in the compare results, and in `v`
+        // itself for non-ASCII bytes.
+        let special = v128_or(v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)), u8x16_lt(v, space));
+        let hits = u8x16_bitmask(v128_or(special, v));
         if hits != 0 {
             return k + hits.trailing_zeros() as usize;
         }
@@ -606,8 +704,8 @@ fn skim(rest: &[u8]) -> usize {
     k
 }
 
-/// The high bit of each byte of the word that is `"`, `\` or a control character
-/// (< 0x20). Only the lowest flagged byte is exact (a borrow can flag the bytes above it).
+/// The high bit of each byte of the word that is `"`, `\`, a control character (< 0x20) or
+/// not ASCII. Only the lowest flagged byte is exact (a borrow can flag the bytes above it).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn attention_mask(w: u64) -> u64 {
@@ -620,7 +718,7 @@ fn attention_mask(w: u64) -> u64 {
     // masked out of the control test by `!w`.
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    zero(quote) | zero(backslash) | control
+    zero(quote) | zero(backslash) | control | (w & HIGH)
 }
 
 /// The slot of a field name. Names are short, so a plain byte loop beats calling memcmp.
@@ -690,7 +788,8 @@ mod tests {
 
     /// Reads one value at the top with a depth limit of 8.
     fn one(text: &str) -> Val<'_> {
-        let mut r = Reader { text, b: text.as_bytes(), i: 0, max_depth: 8, budget: 0, seen: 0, stack: Vec::new() };
+        let mut r =
+            Reader { b: text.as_bytes(), i: 0, max_depth: 8, budget: 0, seen: 0, stack: Vec::new(), ascii: true };
         let v = r.value(0).unwrap();
         r.ws();
         assert_eq!(r.i, text.len(), "whole text read");
@@ -747,14 +846,14 @@ mod tests {
             "]",
             "nul",
         ] {
-            assert!(parse_body(bad, &NAMES, 10, 128).is_err(), "{bad:?}");
+            assert!(parse_body(bad.as_bytes(), &NAMES, 10, 128).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn body_is_filed_by_field_and_records_past_the_budget_are_counted() {
         let text = r#"{"schema_version":2,"x":{"deep":[1]},"spans":[{"id":1,"zz":2,"id":3},5,{"a":1}],"runs":null,"events":{}}"#;
-        let Body::Object(top) = parse_body(text, &NAMES, 2, 128).unwrap() else { panic!("object") };
+        let Body::Object(top) = parse_body(text.as_bytes(), &NAMES, 2, 128).unwrap().body else { panic!("object") };
         assert_eq!(top.schema_version.unwrap().text, "2");
         assert!(matches!(top.lists[1], Some(List::Null)));
         assert!(matches!(top.lists[3], Some(List::NotArray)));
@@ -771,7 +870,7 @@ mod tests {
     #[test]
     fn escaped_keys_are_decoded_and_lone_surrogate_keys_reported() {
         let text = r#"{"spans":[{"\u0069d":"a","a\ud800":1,"\u0078":2}]}"#;
-        let Body::Object(top) = parse_body(text, &NAMES, 10, 128).unwrap() else { panic!() };
+        let Body::Object(top) = parse_body(text.as_bytes(), &NAMES, 10, 128).unwrap().body else { panic!() };
         let Some(List::Items(items, _)) = &top.lists[2] else { panic!() };
         let Item::Object(f) = &items[0] else { panic!() };
         assert_eq!(f.slots[0].unwrap().text, "\"a\"");
@@ -782,21 +881,21 @@ mod tests {
     #[test]
     fn syntax_errors_know_their_field() {
         let text = "{\"spans\":[{\"id\":\"a\"},\n{\"id\": [1,}]}";
-        let e = parse_body(text, &NAMES, 10, 128).unwrap_err();
+        let e = parse_body(text.as_bytes(), &NAMES, 10, 128).unwrap_err();
         assert_eq!(e.path.as_deref(), Some("spans[1].id"));
         assert_eq!(e.describe(text), "expected a value at line 2 column 11");
         let text = "{\"spans\":[{\"id\":\"a\"},{\"id\" 1}]}";
-        let e = parse_body(text, &NAMES, 10, 128).unwrap_err();
+        let e = parse_body(text.as_bytes(), &NAMES, 10, 128).unwrap_err();
         assert_eq!(e.path.as_deref(), Some("spans[1]"));
     }
 
     #[test]
     fn very_deep_input_is_read_without_recursion() {
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(500_000), "]".repeat(500_000));
-        assert!(parse_body(&deep, &NAMES, 10, 128).is_ok());
+        assert!(parse_body(deep.as_bytes(), &NAMES, 10, 128).is_ok());
         let deep_list = format!("{{\"spans\":[{}{}]}}", "[".repeat(500_000), "]".repeat(500_000));
-        assert!(parse_body(&deep_list, &NAMES, 10, 128).is_ok());
-        assert!(parse_body(&"[".repeat(500_000), &NAMES, 10, 128).is_err());
+        assert!(parse_body(deep_list.as_bytes(), &NAMES, 10, 128).is_ok());
+        assert!(parse_body("[".repeat(500_000).as_bytes(), &NAMES, 10, 128).is_err());
     }
 
     #[test]
@@ -816,8 +915,8 @@ mod tests {
                 assert_eq!(skim(&t), at, "byte {byte:#x} at {at}");
             }
             let mut t = text.to_vec();
-            t[at] = 0xC3; // non-ASCII bytes are plain
-            assert_eq!(skim(&t), 48);
+            t[at] = 0xC3; // non-ASCII bytes stop it too, to be checked as UTF-8
+            assert_eq!(skim(&t), at);
         }
     }
 
@@ -826,10 +925,10 @@ mod tests {
     fn word_mask_finds_exactly_the_first_byte_that_matters() {
         for byte in 0u8..=255 {
             for at in 0..8 {
-                let mut bytes = [b'a', b' ', b'~', 0x7f, 0xC3, 0xA9, b'd', 0xFF];
+                let mut bytes = [b'a', b' ', b'~', 0x7f, b'!', b'z', b'd', b'{'];
                 bytes[at] = byte;
                 let mask = attention_mask(u64::from_le_bytes(bytes));
-                let expected = byte == b'"' || byte == b'\\' || byte < 0x20;
+                let expected = byte == b'"' || byte == b'\\' || byte < 0x20 || byte >= 0x80;
                 if expected {
                     assert_eq!(mask.trailing_zeros() / 8, at as u32, "byte {byte:#x} at {at}");
                 } else {

@@ -30,16 +30,41 @@ export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?:
 export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 "#;
 
+/// The lists are JavaScript strings already (see [`lists_to_js`]).
 #[derive(Serialize)]
-struct Prepared<'a> {
+struct Prepared {
     ok: bool,
-    sessions: &'a str,
-    runs: &'a str,
-    spans: &'a str,
-    events: &'a str,
-    prompt_links: &'a str,
-    scores: &'a str,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    sessions: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    runs: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    spans: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    events: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    prompt_links: JsValue,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    scores: JsValue,
     counts: Counts,
+}
+
+/// The six lists as JavaScript strings. Each string made from wasm memory costs a
+/// `TextDecoder` call, so an ASCII batch (the usual case, where byte offsets are UTF-16
+/// offsets too) is decoded once and cut into six slices.
+fn lists_to_js(batch: &PreparedBatch) -> [JsValue; 6] {
+    if batch.is_ascii() {
+        let (text, ends) = batch.text();
+        let all = js_sys::JsString::from(text);
+        let mut start = 0;
+        ends.map(|end| {
+            let slice = all.slice(start as u32, end as u32);
+            start = end;
+            slice.into()
+        })
+    } else {
+        batch.lists().map(JsValue::from_str)
+    }
 }
 
 #[derive(Serialize)]
@@ -101,16 +126,10 @@ pub fn prepare_batch(
     let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
     let limits = limits_from(limits)?;
     match crate::prepare_batch(body, project, &limits) {
-        Ok(PreparedBatch { sessions, runs, spans, events, prompt_links, scores, counts }) => to_js(&Prepared {
-            ok: true,
-            sessions: &sessions,
-            runs: &runs,
-            spans: &spans,
-            events: &events,
-            prompt_links: &prompt_links,
-            scores: &scores,
-            counts,
-        }),
+        Ok(batch) => {
+            let [sessions, runs, spans, events, prompt_links, scores] = lists_to_js(&batch);
+            to_js(&Prepared { ok: true, sessions, runs, spans, events, prompt_links, scores, counts: batch.counts })
+        }
         Err(r) => rejected(&r),
     }
 }

@@ -95,35 +95,35 @@ fn example_a_is_prepared_with_project_stamped_and_counts() {
         (p.counts.sessions, p.counts.runs, p.counts.spans, p.counts.events, p.counts.prompt_links, p.counts.scores),
         (1, 1, 3, 3, 0, 0)
     );
-    for text in [&p.sessions, &p.runs, &p.spans, &p.events] {
+    for text in [p.sessions(), p.runs(), p.spans(), p.events()] {
         for record in list(text) {
             assert_eq!(record["project_id"], PROJECT);
         }
     }
-    let spans = list(&p.spans);
+    let spans = list(p.spans());
     assert_eq!(spans[0]["id"], "a1000000-0000-4000-8000-000000000001");
     assert_eq!(spans[2]["error"]["type"], "TimeoutError");
     assert_eq!(spans[0]["iteration"], 1);
-    let runs = list(&p.runs);
+    let runs = list(p.runs());
     assert_eq!(runs[0]["metadata"]["cost_usd"], 0.00125);
     assert_eq!(runs[0]["name"], "research-agent");
-    let events = list(&p.events);
+    let events = list(p.events());
     assert_eq!(events[1]["content"], json!({"query": "api docs"}));
-    assert_eq!(p.scores, "[]");
-    assert_eq!(p.prompt_links, "[]");
+    assert_eq!(p.scores(), "[]");
+    assert_eq!(p.prompt_links(), "[]");
 }
 
 #[test]
 fn example_b_is_prepared_with_scores_and_links() {
     let p = accepted(&example_b());
-    let scores = list(&p.scores);
+    let scores = list(p.scores());
     assert_eq!(scores.len(), 3);
     assert_eq!(scores[1]["string_value"], "excellent");
     assert_eq!(scores[1]["comment"], "checked");
     assert_eq!(scores[2]["value"], 1.0);
     assert_eq!(scores[0]["source"], "api");
     assert!(scores[0].get("span_id").is_none());
-    let links = list(&p.prompt_links);
+    let links = list(p.prompt_links());
     assert_eq!(links[0]["variable_values"]["max_words"], 120);
     assert_eq!(links[0]["project_id"], PROJECT);
 }
@@ -132,10 +132,10 @@ fn example_b_is_prepared_with_scores_and_links() {
 fn prepared_lists_keep_values_exactly() {
     let p = accepted(&example_a());
     let sent = example_a();
-    let sessions = list(&p.sessions);
+    let sessions = list(p.sessions());
     assert_eq!(sessions[0]["created_at"], sent["sessions"][0]["created_at"]);
     assert_eq!(sessions[0]["metadata"], sent["sessions"][0]["metadata"]);
-    let spans = list(&p.spans);
+    let spans = list(p.spans());
     assert_eq!(spans[1]["attributes"], sent["spans"][1]["attributes"]);
 }
 
@@ -190,7 +190,7 @@ fn entity_lists_are_arrays_or_null_and_other_keys_are_ignored() {
     let b = json!({"schema_version": 2, "sessions": null, "whatever": {"\u{0000}": 1}});
     let p = accepted(&b);
     assert_eq!(p.counts, Default::default());
-    assert_eq!(p.sessions, "[]");
+    assert_eq!(p.sessions(), "[]");
     for name in ["sessions", "runs", "spans", "events", "prompt_links", "scores"] {
         let mut b = example_a();
         b[name] = json!({});
@@ -261,7 +261,7 @@ fn every_uuid_field_is_checked() {
     b["sessions"][0]["id"] = json!("0B6F3C1E-8A57-4D3B-9A51-4F1F6D0C2A11");
     b["runs"][0]["session_id"] = json!("0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
     let p = accepted(&b);
-    assert_eq!(list(&p.sessions)[0]["id"], "0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
+    assert_eq!(list(p.sessions())[0]["id"], "0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
     accepted(&with("spans", 1, "parent_span_id", json!(null)));
 }
 
@@ -364,10 +364,10 @@ fn objects_must_be_objects_and_null_means_absent() {
         }
         let p = accepted(&with(array, 0, key, json!(null)));
         let text = match array {
-            "sessions" => p.sessions,
-            "runs" => p.runs,
-            "spans" => p.spans,
-            _ => p.events,
+            "sessions" => p.sessions(),
+            "runs" => p.runs(),
+            "spans" => p.spans(),
+            _ => p.events(),
         };
         assert!(list(&text)[0].get(key).is_none(), "null {key} is left out, so the database keeps what it has");
     }
@@ -376,11 +376,11 @@ fn objects_must_be_objects_and_null_means_absent() {
 #[test]
 fn event_content_is_any_json_and_may_be_missing() {
     let p = accepted(&without("events", 0, "content"));
-    assert_eq!(list(&p.events)[0]["content"], Value::Null);
-    assert!(list(&p.events)[0].as_object().unwrap().contains_key("content"));
+    assert_eq!(list(p.events())[0]["content"], Value::Null);
+    assert!(list(p.events())[0].as_object().unwrap().contains_key("content"));
     for content in [json!(null), json!(3), json!([1, {"a": null}]), json!("text")] {
         let p = accepted(&with("events", 0, "content", content.clone()));
-        assert_eq!(list(&p.events)[0]["content"], content);
+        assert_eq!(list(p.events())[0]["content"], content);
     }
 }
 
@@ -390,7 +390,7 @@ fn iteration_is_a_32_bit_integer() {
         [(json!(3), 3), (json!(3.0), 3), (json!(-2147483648i64), -2147483648i64), (json!(2147483647), 2147483647)]
     {
         let p = accepted(&with("spans", 0, "iteration", v));
-        assert_eq!(list(&p.spans)[0]["iteration"], stored);
+        assert_eq!(list(p.spans())[0]["iteration"], stored);
     }
     for bad in [json!(3.5), json!("3"), json!(true)] {
         refuses(
@@ -464,7 +464,7 @@ fn prompt_link_rules() {
     );
     for absent in [None, Some(json!(null))] {
         let p = accepted(&with_link("variable_values", absent));
-        assert_eq!(list(&p.prompt_links)[0]["variable_values"], json!({}));
+        assert_eq!(list(p.prompt_links())[0]["variable_values"], json!({}));
     }
     refuses(
         &with_link("id", Some(json!("x"))),
@@ -720,7 +720,7 @@ fn records_sharing_an_id_merge_as_a_resend_would() {
         "name": "research-agent", "started_at": "2025-03-01T12:00:00.120210Z", "status": "running"});
     b["runs"].as_array_mut().unwrap().push(stale);
     let p = accepted(&b);
-    let runs = list(&p.runs);
+    let runs = list(p.runs());
     assert_eq!(p.counts.runs, 1);
     assert_eq!(runs[0]["status"], "ok", "a final status is not moved back to running");
     assert_eq!(runs[0]["ended_at"], "2025-03-01T12:00:02.498113Z", "ended_at never goes back to null");
@@ -736,7 +736,7 @@ fn records_sharing_an_id_merge_as_a_resend_would() {
     b["events"].as_array_mut().unwrap().push(again);
     let p = accepted(&b);
     assert_eq!(p.counts.events, 3);
-    assert_eq!(list(&p.events)[0]["content"], "second");
+    assert_eq!(list(p.events())[0]["content"], "second");
 
     let mut b = example_b();
     let mut s = b["scores"][0].clone();
@@ -747,15 +747,15 @@ fn records_sharing_an_id_merge_as_a_resend_would() {
     b["prompt_links"].as_array_mut().unwrap().push(l);
     let p = accepted(&b);
     assert_eq!((p.counts.scores, p.counts.prompt_links), (3, 1));
-    assert_eq!(list(&p.scores)[0]["value"], 0.5, "later score wins");
-    assert_eq!(list(&p.prompt_links)[0]["variable_values"], json!({}), "later link replaces its values");
+    assert_eq!(list(p.scores())[0]["value"], 0.5, "later score wins");
+    assert_eq!(list(p.prompt_links())[0]["variable_values"], json!({}), "later link replaces its values");
 }
 
 #[test]
 fn spans_come_out_parents_first_whatever_the_input_order() {
     let mut b = example_a();
     b["spans"].as_array_mut().unwrap().reverse();
-    let spans = list(&accepted(&b).spans);
+    let spans = list(&accepted(&b).spans());
     assert_eq!(spans[0]["id"], "a1000000-0000-4000-8000-000000000001");
     assert_eq!(spans.len(), 3);
 }
@@ -808,4 +808,28 @@ fn references_inside_the_batch_must_stay_in_their_run_and_trace() {
     let r = rejected(&b);
     assert_eq!(r.errors[0].message, "prompt_links[0].span_id: span a1000000-0000-4000-8000-000000000002 is not part of trace 6d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6");
     assert_eq!((r.errors[1].path.as_str(), r.errors[1].code), ("scores[0].span_id", Code::TraceMismatch));
+}
+
+/// Whether the lists are ASCII (the wasm export then decodes them in one piece): an ASCII
+/// body gives ASCII lists, unless merging writes escaped characters out unescaped.
+#[test]
+fn prepared_lists_know_whether_they_are_ascii() {
+    let session = |id: &str, meta: Value| json!({"id": id, "created_at": "2025-03-01T12:00:00Z", "metadata": meta});
+    let id = "0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11";
+    let plain = json!({"schema_version": 2, "sessions": [session(id, json!({"a": "x"}))]});
+    assert!(accepted(&plain).is_ascii());
+    // `\u00e9` as sent stays escaped when passed through...
+    let escaped = r#"{"schema_version":2,"sessions":[{"id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","created_at":"2025-03-01T12:00:00Z","metadata":{"a":"caf\u00e9"}}]}"#;
+    let p = prepare_batch(escaped.as_bytes(), project(), &Limits::default()).unwrap();
+    assert!(p.is_ascii() && p.sessions().contains(r"caf\u00e9"));
+    // ...but a merge re-writes the object with the character itself.
+    let twice = escaped.replace(
+        "]}",
+        r#",{"id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","created_at":"2025-03-01T12:00:00Z","metadata":{"b":1}}]}"#,
+    );
+    let p = prepare_batch(twice.as_bytes(), project(), &Limits::default()).unwrap();
+    assert!(!p.is_ascii() && p.sessions().contains("café"));
+    let accented = json!({"schema_version": 2, "sessions": [session(id, json!({"a": "café"}))]});
+    assert!(!accented.to_string().is_ascii());
+    assert!(!accepted(&accented).is_ascii());
 }

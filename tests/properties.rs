@@ -14,12 +14,12 @@ fn check_invariants(body: &[u8]) {
     match prepare_batch(body, Uuid::parse_str(PROJECT).unwrap(), &limits) {
         Ok(p) => {
             let lists = [
-                (&p.sessions, p.counts.sessions),
-                (&p.runs, p.counts.runs),
-                (&p.spans, p.counts.spans),
-                (&p.events, p.counts.events),
-                (&p.prompt_links, p.counts.prompt_links),
-                (&p.scores, p.counts.scores),
+                (p.sessions(), p.counts.sessions),
+                (p.runs(), p.counts.runs),
+                (p.spans(), p.counts.spans),
+                (p.events(), p.counts.events),
+                (p.prompt_links(), p.counts.prompt_links),
+                (p.scores(), p.counts.scores),
             ];
             for (text, count) in lists {
                 let v: Value = serde_json::from_str(text).expect("prepared list is JSON");
@@ -29,7 +29,7 @@ fn check_invariants(body: &[u8]) {
                     assert_eq!(r["project_id"], PROJECT);
                 }
             }
-            let spans: Vec<Value> = serde_json::from_str(&p.spans).unwrap();
+            let spans: Vec<Value> = serde_json::from_str(p.spans()).unwrap();
             for (i, s) in spans.iter().enumerate() {
                 if let Some(parent) = s.get("parent_span_id") {
                     if let Some(j) = spans.iter().position(|o| &o["id"] == parent) {
@@ -125,7 +125,8 @@ fn seed() -> Value {
 
 /// Our one-pass reader and serde_json must agree on whether a text is JSON at all.
 fn same_verdict_as_serde_json(text: &str) {
-    let ours = northstar_core::json::parse_body(text, &northstar_core::validate::FIELD_NAMES, 10_000, 128).is_ok();
+    let ours =
+        northstar_core::json::parse_body(text.as_bytes(), &northstar_core::validate::FIELD_NAMES, 10_000, 128).is_ok();
     let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
     assert_eq!(ours, serde, "verdicts differ on {text:?}");
 }

@@ -32,6 +32,33 @@ fn prepare_batch_returns_json_texts_with_the_project() {
     assert_eq!(get(&get(&b, "counts"), "scores").as_f64(), Some(3.0));
 }
 
+/// The JavaScript strings are exactly the lists the Rust API writes, whether the batch is
+/// ASCII (one decode, cut in six), has non-ASCII text, or is ASCII with escapes that a
+/// merge writes out as non-ASCII characters.
+#[wasm_bindgen_test]
+fn list_strings_are_exactly_the_prepared_lists() {
+    let session =
+        |id: &str, meta: &str| format!(r#"{{"id":"{id}","created_at":"2025-03-01T12:00:00Z","metadata":{meta}}}"#);
+    let s1 = "0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11";
+    let s2 = "1b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11";
+    let merged_escapes = format!(
+        r#"{{"schema_version":2,"sessions":[{},{},{}]}}"#,
+        session(s1, r#"{"a":"caf\u00e9 \ud83d\ude00"}"#),
+        session(s2, r#"{"z":1}"#),
+        session(s1, r#"{"b":"x"}"#)
+    );
+    let non_ascii = EXAMPLE_A.replace("\"metadata\": {", "\"metadata\": {\"note\": \"\u{e9}t\u{e9} \u{1F600}\",");
+    assert!(!non_ascii.is_ascii());
+    for body in [EXAMPLE_A.to_string(), EXAMPLE_B.to_string(), merged_escapes, non_ascii] {
+        let project = uuid::Uuid::parse_str(PROJECT).unwrap();
+        let native = northstar_core::prepare_batch(body.as_bytes(), project, &Default::default()).unwrap();
+        let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+        for (k, name) in ["sessions", "runs", "spans", "events", "prompt_links", "scores"].iter().enumerate() {
+            assert_eq!(get(&r, name).as_string().unwrap(), native.list(k), "{name} of {body}");
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 fn rejection_is_a_plain_object_with_paths() {
     let body = EXAMPLE_A.replacen("\"agent\"", "\"llm\"", 1);
