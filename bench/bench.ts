@@ -76,6 +76,9 @@ const decoder = new TextDecoder();
 const ms = (t: { best: number; median: number }) => `${t.best.toFixed(3)} / ${t.median.toFixed(3)}`;
 const rows = [];
 for (const c of cases) {
+  // The generated batches (large object graphs) are garbage by now: collect them, so no
+  // figure pays for a major GC of the generator's leftovers.
+  (globalThis as { gc?: () => void }).gc?.();
   const [parse, decodeParse, wasm] = timeTogether([
     () => JSON.parse(c.text),
     () => JSON.parse(decoder.decode(c.bytes)),
