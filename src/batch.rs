@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::json::{parse_body, Body, Item, List, Parsed, LIST_NAMES};
 use crate::limits::{Limits, MAX_SCORES};
 use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
-use crate::order::{parents_first, IdIndex, ParentProblem};
+use crate::order::{parents_first, IdIndex, KeyTable, ParentProblem};
 use crate::validate::{self, Context, FIELD_NAMES};
 use crate::violation::{At, Code, Rejection, Violations};
 
@@ -238,17 +238,18 @@ pub fn check_batch<'a>(
 
     // A merge re-writes objects (serde_json writes non-ASCII characters unescaped), so
     // the output of a merged ASCII body is checked again when written.
-    let merged = [
-        merge(&mut batch.sessions),
-        merge(&mut batch.runs),
-        merge(&mut batch.spans),
-        merge(&mut batch.events),
-        merge(&mut batch.prompt_links),
-        merge(&mut batch.scores),
-    ];
-    batch.merged = merged.contains(&true);
+    let sessions = merge(&mut batch.sessions).is_none();
+    let runs = merge(&mut batch.runs).is_none();
+    let span_ids = merge(&mut batch.spans);
+    let spans = span_ids.is_none();
+    let events = merge(&mut batch.events).is_none();
+    let prompt_links = merge(&mut batch.prompt_links).is_none();
+    let scores = merge(&mut batch.scores).is_none();
+    batch.merged = sessions || runs || spans || events || prompt_links || scores;
+    // Unless spans were merged, their key table is the index of span ids by position.
+    let span_ids = span_ids.unwrap_or_else(|| IdIndex::ids(batch.spans.iter().map(|(_, s)| s.id)));
 
-    check_references(&mut batch, &mut violations);
+    check_references(&mut batch, &span_ids, &mut violations);
     if violations.is_empty() {
         Ok(batch)
     } else {
@@ -280,37 +281,33 @@ fn check_list<'a, T>(
 }
 
 /// Folds records that share a key into the first of them (see [`Record::absorb`]); the
-/// merged record keeps the first one's place.
-pub fn merge<T: Record>(records: &mut Vec<(usize, T)>) -> bool {
-    if records.len() < 2 {
-        return false;
-    }
-    let mut keyed: Vec<(T::Key, usize)> = records.iter().enumerate().map(|(k, (_, r))| (r.key(), k)).collect();
-    keyed.sort_unstable();
-    if keyed.windows(2).all(|w| w[0].0 != w[1].0) {
-        return false;
+/// merged record keeps the first one's place. Returns the records' key table when no two
+/// shared a key (`None` when records were merged, as positions then moved).
+pub fn merge<T: Record>(records: &mut Vec<(usize, T)>) -> Option<KeyTable<T::Key>> {
+    let table = KeyTable::new(records.iter().map(|(_, r)| r.key()));
+    if table.repeats().next().is_none() {
+        return Some(table);
     }
     let mut slots: Vec<Option<(usize, T)>> = std::mem::take(records).into_iter().map(Some).collect();
-    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+    for group in table.repeats() {
         for &(_, later) in &group[1..] {
-            if let Some((_, record)) = slots[later].take() {
-                if let Some((_, first)) = slots[group[0].1].as_mut() {
+            if let Some((_, record)) = slots[later as usize].take() {
+                if let Some((_, first)) = slots[group[0].1 as usize].as_mut() {
                     first.absorb(record);
                 }
             }
         }
     }
     *records = slots.into_iter().flatten().collect();
-    true
+    None
 }
 
 /// The rules that need several records: parents and event spans in the same run, prompt
 /// links and scores naming spans of their trace, no self-parents, no cycles; then puts
 /// spans in parents-first order. References to records outside the batch are the
 /// database's to check.
-fn check_references(batch: &mut CheckedBatch, violations: &mut Violations) {
+fn check_references(batch: &mut CheckedBatch, index: &IdIndex, violations: &mut Violations) {
     let spans = &batch.spans;
-    let index = IdIndex::new(spans.iter().map(|(_, s)| s.id));
     let mut parent = Vec::with_capacity(spans.len());
     for (at, span) in spans {
         let p = span.parent_span_id.and_then(|id| index.get(id));

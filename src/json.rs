@@ -928,7 +928,7 @@ mod tests {
                 let mut bytes = [b'a', b' ', b'~', 0x7f, b'!', b'z', b'd', b'{'];
                 bytes[at] = byte;
                 let mask = attention_mask(u64::from_le_bytes(bytes));
-                let expected = byte == b'"' || byte == b'\\' || byte < 0x20 || byte >= 0x80;
+                let expected = byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte);
                 if expected {
                     assert_eq!(mask.trailing_zeros() / 8, at as u32, "byte {byte:#x} at {at}");
                 } else {

@@ -170,7 +170,7 @@ pub struct Score<'a> {
 pub trait Record: Sized {
     /// The identity key: the id, or (span, prompt version) for prompt links, as integers
     /// (which compare faster than byte arrays).
-    type Key: Ord + Copy;
+    type Key: crate::order::BucketKey;
     /// This record's key.
     fn key(&self) -> Self::Key;
     /// Folds a later record with the same key into this one.

@@ -1,29 +1,111 @@
 //! Parents-first ordering of a batch's spans, and the parent rules that need the whole
 //! batch: no self-parents, no cycles.
 //!
-//! Work is O(n log n) by sorting (no hashing of client-chosen ids, so no input can make
-//! it quadratic) and iterative (a 10,000-deep chain needs no stack).
+//! Work is linear for random ids and O(n log n) at worst (see [`KeyTable`]: no input can
+//! make it quadratic), and iterative (a 10,000-deep chain needs no stack).
 
 use uuid::Uuid;
 
-/// Finds positions by id in a list of records: a sorted copy of (id, position).
-pub struct IdIndex {
-    sorted: Vec<(u128, u32)>,
+/// A key that can be bucketed by bits that are random in practice.
+pub trait BucketKey: Ord + Copy {
+    /// The key's low 32 bits: random in every UUID version clients send (v4 is random
+    /// throughout; v7 starts with a timestamp, so its high bits are shared in a batch).
+    fn low_bits(&self) -> u32;
 }
 
-impl IdIndex {
-    /// Indexes `ids` by position. With repeated ids, the first position is kept.
-    pub fn new(ids: impl Iterator<Item = Uuid>) -> Self {
-        let mut sorted: Vec<(u128, u32)> = ids.enumerate().map(|(i, id)| (id.as_u128(), i as u32)).collect();
-        sorted.sort_unstable();
-        sorted.dedup_by_key(|e| e.0);
-        IdIndex { sorted }
+impl BucketKey for u128 {
+    fn low_bits(&self) -> u32 {
+        *self as u32
+    }
+}
+
+impl BucketKey for (u128, u128) {
+    fn low_bits(&self) -> u32 {
+        self.0 as u32 ^ (self.1 as u32).rotate_left(16)
+    }
+}
+
+/// Finds positions by key in a list of records, and the keys that repeat: the keys are
+/// counting-sorted into about as many buckets as there are keys, by their low bits, and
+/// each bucket is sorted by (key, position). Building is linear for random ids; ids
+/// chosen to share their low bits only make one bucket's sort O(n log n), so no input
+/// makes it quadratic (nothing is hashed with a seed an attacker could learn).
+pub struct KeyTable<K> {
+    /// Where each bucket ends in `entries`.
+    ends: Vec<u32>,
+    entries: Vec<(K, u32)>,
+    mask: u32,
+}
+
+/// Positions by span id.
+pub type IdIndex = KeyTable<u128>;
+
+impl<K: BucketKey> KeyTable<K> {
+    /// Indexes `keys` by position.
+    pub fn new(keys: impl ExactSizeIterator<Item = K>) -> Self {
+        let n = keys.len();
+        let bits = (usize::BITS - n.leading_zeros()).min(20);
+        let mask = (1u32 << bits) - 1;
+        let keyed: Vec<(K, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
+        let Some(&first) = keyed.first() else {
+            return KeyTable { ends: vec![0; mask as usize + 1], entries: Vec::new(), mask };
+        };
+        // Bucket starts, then advanced to bucket ends by the scatter.
+        let mut ends = vec![0u32; mask as usize + 1];
+        for (k, _) in &keyed {
+            ends[(k.low_bits() & mask) as usize] += 1;
+        }
+        let mut start = 0;
+        for e in ends.iter_mut() {
+            let count = *e;
+            *e = start;
+            start += count;
+        }
+        let mut entries = vec![first; n];
+        for e in keyed {
+            let b = (e.0.low_bits() & mask) as usize;
+            entries[ends[b] as usize] = e;
+            ends[b] += 1;
+        }
+        let mut table = KeyTable { ends, entries, mask };
+        for b in 0..table.ends.len() {
+            let range = table.range(b);
+            if range.len() > 1 {
+                table.entries[range].sort_unstable();
+            }
+        }
+        table
     }
 
-    /// The position of `id`, if it is in the list.
+    fn range(&self, b: usize) -> std::ops::Range<usize> {
+        let start = if b == 0 { 0 } else { self.ends[b - 1] as usize };
+        start..self.ends[b] as usize
+    }
+
+    /// The first position of `key`, if it is in the list.
+    pub fn first(&self, key: K) -> Option<usize> {
+        let bucket = &self.entries[self.range((key.low_bits() & self.mask) as usize)];
+        let i = bucket.partition_point(|e| e.0 < key);
+        bucket.get(i).filter(|e| e.0 == key).map(|e| e.1 as usize)
+    }
+
+    /// The positions of each key listed more than once, in order, one group per key.
+    pub fn repeats(&self) -> impl Iterator<Item = &[(K, u32)]> {
+        (0..self.ends.len())
+            .filter(|&b| self.range(b).len() > 1)
+            .flat_map(|b| self.entries[self.range(b)].chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1))
+    }
+}
+
+impl KeyTable<u128> {
+    /// Indexes ids by position.
+    pub fn ids(ids: impl ExactSizeIterator<Item = Uuid>) -> Self {
+        KeyTable::new(ids.map(|id| id.as_u128()))
+    }
+
+    /// The first position of `id`, if it is in the list.
     pub fn get(&self, id: Uuid) -> Option<usize> {
-        let id = id.as_u128();
-        self.sorted.binary_search_by(|e| e.0.cmp(&id)).ok().map(|k| self.sorted[k].1 as usize)
+        self.first(id.as_u128())
     }
 }
 
@@ -177,9 +259,33 @@ mod tests {
     fn index_finds_first_position() {
         let a = Uuid::from_u128(5);
         let b = Uuid::from_u128(1);
-        let idx = IdIndex::new([a, b, a].into_iter());
+        let idx = IdIndex::ids([a, b, a].into_iter());
         assert_eq!(idx.get(a), Some(0));
         assert_eq!(idx.get(b), Some(1));
         assert_eq!(idx.get(Uuid::from_u128(7)), None);
+        assert_eq!(idx.repeats().collect::<Vec<_>>(), vec![&[(5, 0), (5, 2)][..]]);
+        assert!(IdIndex::ids([].into_iter()).get(a).is_none());
+    }
+
+    #[test]
+    fn table_agrees_with_a_sort_whatever_the_keys_share() {
+        // Random-looking keys, keys sharing their low bits (one bucket), and repeats.
+        let mut keys: Vec<u128> =
+            (0..3000u128).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)).collect();
+        keys.extend((0..500u128).map(|i| (i % 37) << 64));
+        keys.extend(keys.clone().iter().step_by(7));
+        let table = KeyTable::new(keys.iter().copied());
+        let mut sorted: Vec<(u128, u32)> = keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+        sorted.sort_unstable();
+        for &k in &keys {
+            let first = sorted[sorted.partition_point(|e| e.0 < k)].1 as usize;
+            assert_eq!(table.first(k), Some(first));
+        }
+        assert_eq!(table.first(12345), keys.iter().position(|&k| k == 12345));
+        let mut repeats: Vec<Vec<(u128, u32)>> = table.repeats().map(|g| g.to_vec()).collect();
+        repeats.sort();
+        let expected: Vec<Vec<(u128, u32)>> =
+            sorted.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1).map(|g| g.to_vec()).collect();
+        assert_eq!(repeats, expected);
     }
 }

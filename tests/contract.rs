@@ -369,7 +369,7 @@ fn objects_must_be_objects_and_null_means_absent() {
             "spans" => p.spans(),
             _ => p.events(),
         };
-        assert!(list(&text)[0].get(key).is_none(), "null {key} is left out, so the database keeps what it has");
+        assert!(list(text)[0].get(key).is_none(), "null {key} is left out, so the database keeps what it has");
     }
 }
 
@@ -755,7 +755,7 @@ fn records_sharing_an_id_merge_as_a_resend_would() {
 fn spans_come_out_parents_first_whatever_the_input_order() {
     let mut b = example_a();
     b["spans"].as_array_mut().unwrap().reverse();
-    let spans = list(&accepted(&b).spans());
+    let spans = list(accepted(&b).spans());
     assert_eq!(spans[0]["id"], "a1000000-0000-4000-8000-000000000001");
     assert_eq!(spans.len(), 3);
 }
