@@ -1,6 +1,6 @@
 //! The shared value formats of the wire contract: UUIDs and timestamps.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// Parses the contract's UUID form: 8-4-4-4-12 hex digits with hyphens, either case, any
@@ -127,21 +127,19 @@ impl std::ops::Deref for UuidText {
 /// the day, as both upstream and PostgreSQL accept it.
 pub fn is_valid_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 20 {
+    let Some(head) = b.first_chunk::<19>() else { return false };
+    // `YYYY-MM-DDTHH:MM:SS`: separators where they belong, digits everywhere else.
+    const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+    let shape_ok = head
+        .iter()
+        .zip(SHAPE)
+        .fold(true, |ok, (&c, &want)| ok & if want == b'0' { c.is_ascii_digit() } else { c == want });
+    if !shape_ok {
         return false;
     }
-    let digits = |from: usize, len: usize| -> Option<u32> {
-        let part = b.get(from..from + len)?;
-        part.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + (d - b'0') as u32))
-    };
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-        (digits(0, 4), digits(5, 2), digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2))
-    else {
-        return false;
-    };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return false;
-    }
+    let two = |at: usize| (head[at] - b'0') as u32 * 10 + (head[at + 1] - b'0') as u32;
+    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+    let (hour, minute, second) = (two(11), two(14), two(17));
     let mut i = 19;
     let mut fraction_is_zero = true;
     if b.get(i) == Some(&b'.') {
@@ -158,22 +156,24 @@ pub fn is_valid_timestamp(s: &str) -> bool {
     }
     match &b[i..] {
         [b'Z'] => {}
-        [sign, h1, h2, b':', m1, m2] if (*sign == b'+' || *sign == b'-') => {
-            let (Some(oh), Some(om)) = (digits(i + 1, 2), digits(i + 4, 2)) else { return false };
-            let _ = (h1, h2, m1, m2);
+        [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()) => {
+            let (oh, om) = ((h1 - b'0') * 10 + (h2 - b'0'), (m1 - b'0') * 10 + (m2 - b'0'));
             if oh >= 16 || om >= 60 {
                 return false;
             }
         }
         _ => return false,
     }
-    if year == 0 || NaiveDate::from_ymd_opt(year as i32, month, day).is_none() {
+    // Every month has days 1–28; past that, the calendar decides.
+    let date_ok = year != 0 && (1..=12).contains(&month) && (1..=28).contains(&day)
+        || day > 28 && year != 0 && NaiveDate::from_ymd_opt(year as i32, month, day).is_some();
+    if !date_ok {
         return false;
     }
     if hour == 24 {
         return minute == 0 && second == 0 && fraction_is_zero;
     }
-    NaiveTime::from_hms_opt(hour, minute, second).is_some()
+    hour < 24 && minute < 60 && second < 60
 }
 
 #[cfg(test)]

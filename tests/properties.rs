@@ -169,8 +169,60 @@ const TOKENS: &[&str] = &[
     "-0",
 ];
 
+/// The timestamp rule spelled out with chrono's calendar and clock, as a reference for
+/// the fast check in `formats.rs`.
+fn reference_timestamp(s: &str) -> bool {
+    use chrono::{NaiveDate, NaiveTime};
+    let re = |at: usize, len: usize| s.get(at..at + len).filter(|p| p.bytes().all(|c| c.is_ascii_digit()));
+    let num = |at, len| re(at, len).map(|p| p.parse::<u32>().unwrap());
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) =
+        (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2))
+    else {
+        return false;
+    };
+    let rest = &s[19..];
+    let (fraction, zone) = match rest.strip_prefix('.') {
+        Some(r) => {
+            let n = r.bytes().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 || n > 32 {
+                return false;
+            }
+            (&r[..n], &r[n..])
+        }
+        None => ("", rest),
+    };
+    let zone_ok = zone == "Z"
+        || (zone.len() == 6
+            && (zone.starts_with('+') || zone.starts_with('-'))
+            && &zone[3..4] == ":"
+            && zone[1..3].parse::<u8>().is_ok_and(|h| h < 16 && zone[1..3].bytes().all(|c| c.is_ascii_digit()))
+            && zone[4..6].parse::<u8>().is_ok_and(|m| m < 60 && zone[4..6].bytes().all(|c| c.is_ascii_digit())));
+    if !zone_ok || y == 0 || NaiveDate::from_ymd_opt(y as i32, mo, d).is_none() {
+        return false;
+    }
+    if h == 24 {
+        return mi == 0 && se == 0 && fraction.bytes().all(|c| c == b'0');
+    }
+    NaiveTime::from_hms_opt(h, mi, se).is_some()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn timestamp_check_matches_the_calendar(
+        s in prop_oneof![
+            "[0-9]{4}-(0[0-9]|1[0-3])-([0-3][0-9])T([0-2][0-9]):([0-6][0-9]):([0-6][0-9])(\\.[0-9]{0,3})?(Z|[+-][0-2][0-9]:[0-6][0-9])",
+            "(0000|1900|2000|2023|2024|2100)-(02|04|12)-(28|29|30|31)T(00|23|24):(00|59|60):(00|59|60)(\\.0{1,2}|\\.5)?(Z|\\+15:59|-16:00)",
+            "[0-9T:.Z+-]{19,30}",
+        ]
+    ) {
+        prop_assert_eq!(northstar_core::formats::is_valid_timestamp(&s), reference_timestamp(&s), "{}", s);
+    }
 
     #[test]
     fn syntax_agrees_with_serde_json_on_token_soup(tokens in prop::collection::vec(0..TOKENS.len(), 0..24)) {
