@@ -22,7 +22,7 @@ CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 # Keep in step with .cargo/config.toml (this variable replaces its rustflags).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 --remap-path-prefix=$PWD=/northstar --remap-path-prefix=$CARGO_HOME_DIR=/cargo"
 cargo build --quiet --lib --release --target wasm32-unknown-unknown
-rm -rf "${out:?}"/northstar_core*
+rm -rf "${out:?}"/northstar_core* "${out:?}"/snippets
 wasm-bindgen --target web --out-dir "$out" --out-name northstar_core \
   target/wasm32-unknown-unknown/release/northstar_core.wasm
 

@@ -30,40 +30,80 @@ export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?:
 export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 "#;
 
-/// The lists are JavaScript strings already (see [`lists_to_js`]).
-#[derive(Serialize)]
-struct Prepared {
-    ok: bool,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    sessions: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    runs: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    spans: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    events: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    prompt_links: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    scores: JsValue,
-    counts: Counts,
+// The prepared batch is built on the JavaScript side in one call: each property set or
+// string made from Rust would be a call across the boundary (and each string a
+// `TextDecoder` call), which on a small batch costs as much as reading it.
+#[wasm_bindgen(inline_js = r#"
+export function preparedFromText(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5) {
+  return {
+    ok: true,
+    sessions: text.slice(0, e0),
+    runs: text.slice(e0, e1),
+    spans: text.slice(e1, e2),
+    events: text.slice(e2, e3),
+    prompt_links: text.slice(e3, e4),
+    scores: text.slice(e4, e5),
+    counts: { sessions: c0, runs: c1, spans: c2, events: c3, prompt_links: c4, scores: c5 },
+  };
+}
+export function preparedFromLists(sessions, runs, spans, events, prompt_links, scores, c0, c1, c2, c3, c4, c5) {
+  return {
+    ok: true, sessions, runs, spans, events, prompt_links, scores,
+    counts: { sessions: c0, runs: c1, spans: c2, events: c3, prompt_links: c4, scores: c5 },
+  };
+}
+"#)]
+extern "C" {
+    /// `text` holds the six lists one after the other; `e0`…`e5` are where they end, in
+    /// UTF-16 units; `c0`…`c5` the counts.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = preparedFromText)]
+    fn prepared_from_text(
+        text: &str,
+        e0: u32,
+        e1: u32,
+        e2: u32,
+        e3: u32,
+        e4: u32,
+        e5: u32,
+        c0: u32,
+        c1: u32,
+        c2: u32,
+        c3: u32,
+        c4: u32,
+        c5: u32,
+    ) -> JsValue;
+    /// The six lists, then the counts.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = preparedFromLists)]
+    fn prepared_from_lists(
+        s: &str,
+        r: &str,
+        sp: &str,
+        e: &str,
+        pl: &str,
+        sc: &str,
+        c0: u32,
+        c1: u32,
+        c2: u32,
+        c3: u32,
+        c4: u32,
+        c5: u32,
+    ) -> JsValue;
 }
 
-/// The six lists as JavaScript strings. Each string made from wasm memory costs a
-/// `TextDecoder` call, so an ASCII batch (the usual case, where byte offsets are UTF-16
-/// offsets too) is decoded once and cut into six slices.
-fn lists_to_js(batch: &PreparedBatch) -> [JsValue; 6] {
+/// The prepared batch as the `PreparedBatch` object. An ASCII batch (the usual case, where
+/// byte offsets are UTF-16 offsets too) is decoded once and cut in six.
+fn prepared_to_js(batch: &PreparedBatch) -> JsValue {
+    let c = batch.counts;
+    let [c0, c1, c2, c3, c4, c5] = [c.sessions, c.runs, c.spans, c.events, c.prompt_links, c.scores].map(|n| n as u32);
     if batch.is_ascii() {
         let (text, ends) = batch.text();
-        let all = js_sys::JsString::from(text);
-        let mut start = 0;
-        ends.map(|end| {
-            let slice = all.slice(start as u32, end as u32);
-            start = end;
-            slice.into()
-        })
+        let [e0, e1, e2, e3, e4, e5] = ends.map(|e| e as u32);
+        prepared_from_text(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5)
     } else {
-        batch.lists().map(JsValue::from_str)
+        let [s, r, sp, e, pl, sc] = batch.lists();
+        prepared_from_lists(s, r, sp, e, pl, sc, c0, c1, c2, c3, c4, c5)
     }
 }
 
@@ -126,10 +166,7 @@ pub fn prepare_batch(
     let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
     let limits = limits_from(limits)?;
     match crate::prepare_batch(body, project, &limits) {
-        Ok(batch) => {
-            let [sessions, runs, spans, events, prompt_links, scores] = lists_to_js(&batch);
-            to_js(&Prepared { ok: true, sessions, runs, spans, events, prompt_links, scores, counts: batch.counts })
-        }
+        Ok(batch) => Ok(prepared_to_js(&batch)),
         Err(r) => rejected(&r),
     }
 }
