@@ -1,5 +1,5 @@
 /* @ts-self-types="./northstar_core.d.ts" */
-import { preparedFromLists, preparedFromText } from './snippets/northstar-core-3d274200d71562cb/inline0.js';
+import { preparedBatch } from './snippets/northstar-core-3d274200d71562cb/inline0.js';
 
 
 /**
@@ -380,12 +380,8 @@ function __wbg_get_imports() {
             const ret = arg0.next();
             return ret;
         }, arguments); },
-        __wbg_preparedFromLists_23d233aab383ad88: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11, arg12, arg13, arg14, arg15, arg16, arg17) {
-            const ret = preparedFromLists(getStringFromWasm0(arg0, arg1), getStringFromWasm0(arg2, arg3), getStringFromWasm0(arg4, arg5), getStringFromWasm0(arg6, arg7), getStringFromWasm0(arg8, arg9), getStringFromWasm0(arg10, arg11), arg12 >>> 0, arg13 >>> 0, arg14 >>> 0, arg15 >>> 0, arg16 >>> 0, arg17 >>> 0);
-            return ret;
-        },
-        __wbg_preparedFromText_155c8c2cb36503b8: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11, arg12, arg13) {
-            const ret = preparedFromText(getStringFromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0, arg4 >>> 0, arg5 >>> 0, arg6 >>> 0, arg7 >>> 0, arg8 >>> 0, arg9 >>> 0, arg10 >>> 0, arg11 >>> 0, arg12 >>> 0, arg13 >>> 0);
+        __wbg_preparedBatch_5b5b0281f62cc531: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11, arg12, arg13) {
+            const ret = preparedBatch(getStringFromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0, arg4 >>> 0, arg5 >>> 0, arg6 >>> 0, arg7 >>> 0, arg8 >>> 0, arg9 >>> 0, arg10 >>> 0, arg11 >>> 0, arg12 >>> 0, arg13 >>> 0);
             return ret;
         },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {

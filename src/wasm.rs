@@ -32,9 +32,10 @@ export interface VariableSpec { name: string; type: "string"; required: true; de
 
 // The prepared batch is built on the JavaScript side in one call: each property set or
 // string made from Rust would be a call across the boundary (and each string a
-// `TextDecoder` call), which on a small batch costs as much as reading it.
+// `TextDecoder` call), which on a small batch costs as much as reading it. The six lists
+// are decoded as one string and cut at their ends.
 #[wasm_bindgen(inline_js = r#"
-export function preparedFromText(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5) {
+export function preparedBatch(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5) {
   return {
     ok: true,
     sessions: text.slice(0, e0),
@@ -46,19 +47,13 @@ export function preparedFromText(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c
     counts: { sessions: c0, runs: c1, spans: c2, events: c3, prompt_links: c4, scores: c5 },
   };
 }
-export function preparedFromLists(sessions, runs, spans, events, prompt_links, scores, c0, c1, c2, c3, c4, c5) {
-  return {
-    ok: true, sessions, runs, spans, events, prompt_links, scores,
-    counts: { sessions: c0, runs: c1, spans: c2, events: c3, prompt_links: c4, scores: c5 },
-  };
-}
 "#)]
 extern "C" {
     /// `text` holds the six lists one after the other; `e0`…`e5` are where they end, in
-    /// UTF-16 units; `c0`…`c5` the counts.
+    /// UTF-16 units (JavaScript string offsets); `c0`…`c5` are the counts.
     #[allow(clippy::too_many_arguments)]
-    #[wasm_bindgen(js_name = preparedFromText)]
-    fn prepared_from_text(
+    #[wasm_bindgen(js_name = preparedBatch)]
+    fn prepared_batch_object(
         text: &str,
         e0: u32,
         e1: u32,
@@ -73,38 +68,29 @@ extern "C" {
         c4: u32,
         c5: u32,
     ) -> JsValue;
-    /// The six lists, then the counts.
-    #[allow(clippy::too_many_arguments)]
-    #[wasm_bindgen(js_name = preparedFromLists)]
-    fn prepared_from_lists(
-        s: &str,
-        r: &str,
-        sp: &str,
-        e: &str,
-        pl: &str,
-        sc: &str,
-        c0: u32,
-        c1: u32,
-        c2: u32,
-        c3: u32,
-        c4: u32,
-        c5: u32,
-    ) -> JsValue;
 }
 
-/// The prepared batch as the `PreparedBatch` object. An ASCII batch (the usual case, where
-/// byte offsets are UTF-16 offsets too) is decoded once and cut in six.
+/// How many UTF-16 units encode `s`: one per character, two for those outside the BMP
+/// (lead bytes 0xF0–0xF4); continuation bytes count for nothing.
+fn utf16_len(s: &str) -> usize {
+    s.bytes().map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+}
+
+/// The prepared batch as the `PreparedBatch` object. In an ASCII batch (the usual case)
+/// byte offsets are UTF-16 offsets; otherwise each list's UTF-16 length is counted.
 fn prepared_to_js(batch: &PreparedBatch) -> JsValue {
     let c = batch.counts;
     let [c0, c1, c2, c3, c4, c5] = [c.sessions, c.runs, c.spans, c.events, c.prompt_links, c.scores].map(|n| n as u32);
-    if batch.is_ascii() {
-        let (text, ends) = batch.text();
-        let [e0, e1, e2, e3, e4, e5] = ends.map(|e| e as u32);
-        prepared_from_text(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5)
-    } else {
-        let [s, r, sp, e, pl, sc] = batch.lists();
-        prepared_from_lists(s, r, sp, e, pl, sc, c0, c1, c2, c3, c4, c5)
+    let (text, mut ends) = batch.text();
+    if !batch.is_ascii() {
+        let mut end = 0;
+        ends = batch.lists().map(|list| {
+            end += utf16_len(list);
+            end
+        });
     }
+    let [e0, e1, e2, e3, e4, e5] = ends.map(|e| e as u32);
+    prepared_batch_object(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5)
 }
 
 #[derive(Serialize)]

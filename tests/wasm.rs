@@ -32,9 +32,9 @@ fn prepare_batch_returns_json_texts_with_the_project() {
     assert_eq!(get(&get(&b, "counts"), "scores").as_f64(), Some(3.0));
 }
 
-/// The JavaScript strings are exactly the lists the Rust API writes, whether the batch is
-/// ASCII (one decode, cut in six), has non-ASCII text, or is ASCII with escapes that a
-/// merge writes out as non-ASCII characters.
+/// The JavaScript strings are exactly the lists the Rust API writes (decoded as one string
+/// and cut at UTF-16 offsets), whether the batch is ASCII, has non-ASCII text (two-unit
+/// characters included), or is ASCII with escapes that a merge writes out unescaped.
 #[wasm_bindgen_test]
 fn list_strings_are_exactly_the_prepared_lists() {
     let session =
