@@ -238,14 +238,16 @@ pub fn check_batch<'a>(
 
     // A merge re-writes objects (serde_json writes non-ASCII characters unescaped), so
     // the output of a merged ASCII body is checked again when written.
-    let sessions = merge(&mut batch.sessions).is_none();
-    let runs = merge(&mut batch.runs).is_none();
     let span_ids = merge(&mut batch.spans);
-    let spans = span_ids.is_none();
-    let events = merge(&mut batch.events).is_none();
-    let prompt_links = merge(&mut batch.prompt_links).is_none();
-    let scores = merge(&mut batch.scores).is_none();
-    batch.merged = sessions || runs || spans || events || prompt_links || scores;
+    batch.merged = [
+        merge(&mut batch.sessions).is_none(),
+        merge(&mut batch.runs).is_none(),
+        span_ids.is_none(),
+        merge(&mut batch.events).is_none(),
+        merge(&mut batch.prompt_links).is_none(),
+        merge(&mut batch.scores).is_none(),
+    ]
+    .contains(&true);
     // Unless spans were merged, their key table is the index of span ids by position.
     let span_ids = span_ids.unwrap_or_else(|| IdIndex::ids(batch.spans.iter().map(|(_, s)| s.id)));
 

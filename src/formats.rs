@@ -16,13 +16,11 @@ pub fn parse_uuid(s: &str) -> Option<Uuid> {
     }
     // Eight hex digits per 64-bit word, decoded together (SWAR); u128 arithmetic would
     // be emulated in wasm32.
-    let word = |at: usize| {
-        u64::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]])
-    };
-    let halves = |a: usize, c: usize| {
+    // Two runs of four digits to a word: the groups are 8, 4, 4, 4 and 12 digits long.
+    let word = |a: usize, c: usize| {
         u64::from_le_bytes([b[a], b[a + 1], b[a + 2], b[a + 3], b[c], b[c + 1], b[c + 2], b[c + 3]])
     };
-    let [w0, w1, w2, w3] = [word(0), halves(9, 14), halves(19, 24), word(28)];
+    let [w0, w1, w2, w3] = [word(0, 4), word(9, 14), word(19, 24), word(28, 32)];
     let valid = is_hex8(w0) & is_hex8(w1) & is_hex8(w2) & is_hex8(w3);
     if !valid {
         return None;
@@ -34,8 +32,10 @@ pub fn parse_uuid(s: &str) -> Option<Uuid> {
     Some(Uuid::from_bytes(bytes))
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// A one in every byte of a word, for byte-parallel (SWAR) arithmetic.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `w` (all bytes below 0x80) that lies in `lo..=hi`.
 #[inline(always)]
@@ -59,15 +59,10 @@ fn hex8(w: u64) -> u32 {
     // Digit values: the low nibble, plus 9 for letters (bit 6 set).
     let n = (w & 0x0F0F_0F0F_0F0F_0F0F) + 9 * ((w >> 6) & ONES);
     // Bytes 2k, 2k+1 → one byte (2k's digit high) in the low byte of each 16-bit lane.
-    let pairs = ((n & 0x00FF_00FF_00FF_00FF) << 4 | (n >> 8) & 0x00FF_00FF_00FF_00FF) & 0x00FF_00FF_00FF_00FF;
+    let pairs = (n & 0x00FF_00FF_00FF_00FF) << 4 | (n >> 8) & 0x00FF_00FF_00FF_00FF;
     // Gather the four lane bytes; the first pair is the most significant.
     let packed = (pairs | pairs >> 8) & 0x0000_FFFF_0000_FFFF;
     (packed | packed >> 16) as u32
-}
-
-/// Appends the canonical lowercase hyphenated form of `id`.
-pub fn push_uuid(out: &mut String, id: Uuid) {
-    out.push_str(&format_uuid(id));
 }
 
 /// The canonical lowercase hyphenated form of `id`, as an inline string.
@@ -206,10 +201,10 @@ mod tests {
     #[test]
     fn uuids_are_written_canonically() {
         let id = parse_uuid("0B6F3C1E-8A57-4D3B-9A51-4F1F6D0C2A11").unwrap();
-        let mut out = String::from("x");
-        push_uuid(&mut out, id);
-        assert_eq!(out, "x0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
-        assert_eq!(&out[1..], id.hyphenated().to_string());
+        let text = format_uuid(id);
+        assert_eq!(&*text, "0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
+        assert_eq!(&*text, id.hyphenated().to_string());
+        assert_eq!(text.as_bytes(), b"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11");
     }
 
     #[test]

@@ -405,23 +405,17 @@ impl<'a> Reader<'a> {
         let mut next = 0;
         loop {
             self.ws();
-            if let Some(&name) = names.get(next) {
-                if self.at_key(name) {
-                    self.ws();
-                    fields.slots[next] = Some(self.value(3).map_err(|mut e| {
-                        e.path.get_or_insert_with(|| name.to_string());
-                        e
-                    })?);
-                    next += 1;
-                    if !self.more(b'}')? {
-                        return Ok(fields);
-                    }
-                    continue;
-                }
-            }
-            let (key, escaped, problem) = self.key()?;
+            let expected = names.get(next).copied().filter(|name| self.at_key(name));
+            let (key, escaped, problem) = match expected {
+                Some(name) => (name, false, None),
+                None => self.key()?,
+            };
             self.ws();
-            let slot = if escaped || problem.is_some() { None } else { slot_of(names, key) };
+            let slot = match expected {
+                Some(_) => Some(next),
+                None if escaped || problem.is_some() => None,
+                None => slot_of(names, key),
+            };
             if let Some(s) = slot {
                 next = s + 1;
             }
@@ -709,8 +703,7 @@ fn skim(rest: &[u8]) -> usize {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn attention_mask(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use crate::formats::{HIGH, ONES};
     let quote = w ^ (ONES * b'"' as u64);
     let backslash = w ^ (ONES * b'\\' as u64);
     // Bytes below 0x20 and bytes equal to zero after the XORs: the classic has-zero and

@@ -47,9 +47,6 @@ impl<K: BucketKey> KeyTable<K> {
         let bits = (usize::BITS - n.leading_zeros()).min(20);
         let mask = (1u32 << bits) - 1;
         let keyed: Vec<(K, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
-        let Some(&first) = keyed.first() else {
-            return KeyTable { ends: vec![0; mask as usize + 1], entries: Vec::new(), mask };
-        };
         // Bucket starts, then advanced to bucket ends by the scatter.
         let mut ends = vec![0u32; mask as usize + 1];
         for (k, _) in &keyed {
@@ -61,7 +58,8 @@ impl<K: BucketKey> KeyTable<K> {
             *e = start;
             start += count;
         }
-        let mut entries = vec![first; n];
+        // Every slot is overwritten by the scatter; the first key only fills them meanwhile.
+        let mut entries = keyed.first().map_or_else(Vec::new, |&first| vec![first; n]);
         for e in keyed {
             let b = (e.0.low_bits() & mask) as usize;
             entries[ends[b] as usize] = e;

@@ -256,9 +256,10 @@ proptest! {
         let theirs = if text.len() == 36 { Uuid::try_parse(&text).ok() } else { None };
         prop_assert_eq!(ours, theirs, "{}", text);
         if let Some(id) = ours {
-            let mut out = String::new();
-            northstar_core::formats::push_uuid(&mut out, id);
-            prop_assert_eq!(out, id.hyphenated().to_string());
+            let text = northstar_core::formats::format_uuid(id);
+            let expected = id.hyphenated().to_string();
+            prop_assert_eq!(&*text, expected.as_str());
+            prop_assert_eq!(&text.as_bytes()[..], expected.as_bytes());
         }
     }
 
