@@ -58,7 +58,10 @@ Deno.test({
       const sh = (script: string) => run("bash", ["-c", script], { cwd: clone, env, clearEnv: true });
       const tools = await sh("command -v deno; command -v psql pg_ctl chromium || true; echo ${SUPABASE_DB_URL-unset}");
       assert.deepEqual(tools.text.trim().split("\n"), [`${tmp}/bin/deno`, "unset"]);
-      assert.equal((await sh("ls -a")).text.split("\n").filter((f) => f === ".tools" || f === "node_modules").length, 0);
+      assert.equal(
+        (await sh("ls -a")).text.split("\n").filter((f) => f === ".tools" || f === "node_modules").length,
+        0,
+      );
 
       await t.step("plain `deno test`: exit 0, every suite named as skipped", async () => {
         const plain = await sh("deno test");
@@ -70,18 +73,21 @@ Deno.test({
         assert.match(plain.text, /^ok \| 0 passed \| 0 failed \| 3 ignored/m);
       });
 
-      await t.step("`deno test -P`: exit 0, the unit and PGlite suites run, PostgreSQL and Chromium skipped", async () => {
-        const withSet = await sh("deno test -P");
-        show("`deno test -P` in the clone:", withSet.text);
-        assert.ok(withSet.ok, `exit ${withSet.code}`);
-        const passed = Number(withSet.text.match(/^ok \| (\d+) passed/m)?.[1] ?? 0);
-        assert.ok(passed >= 30, `only ${passed} passed`);
-        assert.match(withSet.text, /^the Edge Functions end to end on PGlite \.\.\. ok/m);
-        assert.match(withSet.text, /^skipped: the Edge Functions end to end on PostgreSQL 15: no PostgreSQL server/m);
-        assert.match(withSet.text, /^skipped: browser .*headless Chromium/m);
-        // deno.lock was complete: nothing tracked changed in the clone.
-        assert.equal((await sh("git status --porcelain")).text.trim(), "");
-      });
+      await t.step(
+        "`deno test -P`: exit 0, the unit and PGlite suites run, PostgreSQL and Chromium skipped",
+        async () => {
+          const withSet = await sh("deno test -P");
+          show("`deno test -P` in the clone:", withSet.text);
+          assert.ok(withSet.ok, `exit ${withSet.code}`);
+          const passed = Number(withSet.text.match(/^ok \| (\d+) passed/m)?.[1] ?? 0);
+          assert.ok(passed >= 30, `only ${passed} passed`);
+          assert.match(withSet.text, /^the Edge Functions end to end on PGlite \.\.\. ok/m);
+          assert.match(withSet.text, /^skipped: the Edge Functions end to end on PostgreSQL 15: no PostgreSQL server/m);
+          assert.match(withSet.text, /^skipped: browser .*headless Chromium/m);
+          // deno.lock was complete: nothing tracked changed in the clone.
+          assert.equal((await sh("git status --porcelain")).text.trim(), "");
+        },
+      );
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
