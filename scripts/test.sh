@@ -69,7 +69,7 @@ suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash 
 suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
-suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions
+suite "Deno tests" deno test --frozen -P supabase/functions
 suite "fresh clone: plain deno test (no PostgreSQL, no Chromium on PATH)" \
   deno test --frozen --allow-read --allow-write --allow-env --allow-run tests/fresh_clone_check.ts
 

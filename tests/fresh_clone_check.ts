@@ -2,7 +2,8 @@
 // (committed files only: no .tools, no node_modules), Deno on PATH but no PostgreSQL and no
 // Chromium, no SUPABASE_DB_URL; there, plain `deno test` must pass and name what it skipped,
 // and `deno test -P` (deno.json's permission set) must pass with the unit and PGlite suites
-// run and only the PostgreSQL, Chromium and subprocess suites skipped. Run by scripts/test.sh
+// run and only the PostgreSQL, Chromium and subprocess suites skipped; and `deno check` must
+// pass over every TypeScript file. Run by scripts/test.sh
 // with its own flags (the name keeps it out of `deno test`'s own file discovery).
 import assert from "node:assert/strict";
 
@@ -88,6 +89,12 @@ Deno.test({
           assert.equal((await sh("git status --porcelain")).text.trim(), "");
         },
       );
+
+      await t.step("`deno check` in the clone: every TypeScript file Deno owns type-checks", async () => {
+        // `deno test -P` does not type-check the files its entry imports: this does.
+        const check = await sh("deno check");
+        assert.ok(check.ok, check.text);
+      });
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
