@@ -71,7 +71,7 @@ suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
 suite "Deno tests" deno test --frozen -P supabase/functions
 suite "fresh clone: plain deno test (no PostgreSQL, no Chromium on PATH)" \
-  deno test --frozen --allow-read --allow-write --allow-env --allow-run tests/fresh_clone_check.ts
+  deno test --frozen --allow-read --allow-write --allow-env=PATH,HOME --allow-run=git,bash tests/fresh_clone_check.ts
 
 echo
 if [[ ${#broken[@]} -gt 0 ]]; then
