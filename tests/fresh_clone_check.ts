@@ -37,6 +37,18 @@ async function pathWithout(dir: string): Promise<string> {
   return dir;
 }
 
+/** Where `name` is on this process's PATH (spawned by that path, so `--allow-run=name` covers it). */
+async function which(name: string): Promise<string> {
+  for (const folder of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if ((await Deno.stat(`${folder}/${name}`)).isFile) return `${folder}/${name}`;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  throw new Error(`${name} is not on PATH`);
+}
+
 /** Lines of a child's output, indented so that test.sh's tally reads only this run's totals. */
 function show(title: string, text: string) {
   console.log(`${title}\n${text.trimEnd().split("\n").map((l) => `  | ${l}`).join("\n")}`);
@@ -56,7 +68,8 @@ Deno.test({
       const checkout = await run("git", ["checkout", "--quiet", "--detach", head], { cwd: clone });
       assert.ok(checkout.ok, checkout.text);
       const env = { PATH: await pathWithout(`${tmp}/bin`), HOME: Deno.env.get("HOME") ?? tmp, NO_COLOR: "1" };
-      const sh = (script: string) => run("bash", ["-c", script], { cwd: clone, env, clearEnv: true });
+      const bash = await which("bash");
+      const sh = (script: string) => run(bash, ["-c", script], { cwd: clone, env, clearEnv: true });
       const tools = await sh("command -v deno; command -v psql pg_ctl chromium || true; echo ${SUPABASE_DB_URL-unset}");
       assert.deepEqual(tools.text.trim().split("\n"), [`${tmp}/bin/deno`, "unset"]);
       assert.equal(
