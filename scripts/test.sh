@@ -10,6 +10,8 @@
 #   - the end-to-end tests of the Edge Functions (real HTTP, real PostgreSQL),
 #   - the browser test: web/index.html imports pkg/ in headless Chromium (playwright-core),
 #   - deno fmt, deno lint and the Deno tests,
+#   - a fresh clone of HEAD with no PostgreSQL or Chromium on PATH, where plain `deno test`
+#     and `deno test -P` must pass and name the suites they skip,
 # and ends with one line summing every suite: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +69,9 @@ suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash 
 suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
-suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions
+suite "Deno tests" deno test --frozen -P supabase/functions
+suite "fresh clone: plain deno test (no PostgreSQL, no Chromium on PATH)" \
+  deno test --frozen --allow-read --allow-write --allow-env=PATH,HOME --allow-run=git,bash tests/fresh_clone_check.ts
 
 echo
 if [[ ${#broken[@]} -gt 0 ]]; then

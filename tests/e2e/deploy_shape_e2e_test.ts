@@ -2,8 +2,12 @@
 // plus the static files config.toml lists. In a copy of only supabase/ and pkg/ (made by
 // scripts/test-e2e.sh), every module must resolve and the wasm core must load.
 import assert from "node:assert/strict";
+import { readVariable, requirePermissions, requireVariable } from "./_requires.ts";
 
-const copy = Deno.env.get("NS_DEPLOY_COPY");
+const SUITE = "deploy shape (supabase/ + pkg/ alone)";
+const copy = readVariable("NS_DEPLOY_COPY");
+const ignore = requireVariable(SUITE, "NS_DEPLOY_COPY", "scripts/test-e2e.sh makes the copy") ||
+  requirePermissions(SUITE, "to run deno and write into the copy", { name: "run" }, { name: "write", path: copy });
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: copy, env, stdout: "piped", stderr: "piped" })
@@ -18,7 +22,7 @@ async function deno(args: string[], env: Record<string, string> = {}) {
 for (const fn of ["ingest-traces", "prompts"]) {
   Deno.test({
     name: `${fn}: its module graph resolves inside supabase/ + pkg/ alone`,
-    ignore: !copy,
+    ignore,
     async fn() {
       const info = await deno(["info", "--json", `supabase/functions/${fn}/index.ts`]);
       assert.ok(info.ok, info.stderr);
@@ -37,7 +41,7 @@ for (const fn of ["ingest-traces", "prompts"]) {
 
 Deno.test({
   name: "the static wasm file config.toml lists exists and the core loads from it",
-  ignore: !copy,
+  ignore,
   async fn() {
     const config = await Deno.readTextFile(`${copy}/supabase/config.toml`);
     const statics = [...config.matchAll(/static_files = \["([^"]+)"\]/g)].map((m) => m[1]);

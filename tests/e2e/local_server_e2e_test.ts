@@ -2,6 +2,7 @@
 // database; its printed curl line sends the contract's example batch; data and key survive
 // a restart; --rotate-key replaces the key. Runs the real script in a subprocess.
 import assert from "node:assert/strict";
+import { requirePermissions } from "./_requires.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -44,6 +45,12 @@ async function sh(command: string): Promise<string> {
 
 Deno.test({
   name: "scripts/run.sh: the printed curl line is accepted; data and key persist; rotation",
+  ignore: requirePermissions(
+    "scripts/run.sh end to end",
+    "to run bash (scripts/run.sh) and write a temporary directory",
+    { name: "run", command: "bash" },
+    { name: "write" },
+  ),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
