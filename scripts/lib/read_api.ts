@@ -197,7 +197,7 @@ export function createViewer(options: ViewerOptions): Viewer {
     return cookie !== null && sameToken(cookie, token);
   }
 
-  async function api(request: Request, path: string): Promise<Response> {
+  function api(request: Request, path: string): Response | Promise<Response> {
     if (!authorized(request)) {
       return json(401, {
         error: "The viewer token is required: open the viewer URL printed at start-up (it ends in ?token=…), " +

@@ -89,9 +89,9 @@ const at = (ms) => new Date(BASE_MS + ms).toISOString();
 const S2 = uuid();
 const R2 = uuid();
 const SPAN = { root: uuid(), iter: uuid(), model: uuid(), tool: uuid(), retry: uuid(), xss: uuid() };
-const XSS_NAME = `<img src=x onerror="window.__xss=1">`;
-const XSS_KEY = `<b onmouseover="window.__xss=4">key</b>`;
-const XSS_CONTENT = `<script>window.__xss=2</script><img src=x onerror="window.__xss=3">`;
+const XSS_NAME = `<img src=x onerror="globalThis.__xss=1">`;
+const XSS_KEY = `<b onmouseover="globalThis.__xss=4">key</b>`;
+const XSS_CONTENT = `<script>globalThis.__xss=2</script><img src=x onerror="globalThis.__xss=3">`;
 const TOOL_ARGS = { card: "visa-4242", amount: 59.9, items: [{ sku: "shoe-blue-42", qty: 1 }] };
 const ASSISTANT = { role: "assistant", content: "Calling charge-card", tool_calls: [{ name: "charge-card", id: "call_1" }] };
 const LONG_SYSTEM = Array.from({ length: 40 }, (_, i) => `Rule ${i + 1}: be careful with payments and never retry twice.`)
@@ -374,14 +374,14 @@ test("stored text is never HTML: a span named <img onerror> and script content s
   assert.equal(await page.textContent(`#attributes td`), XSS_CONTENT);
   assert.equal(await page.textContent(`#events li pre`), XSS_CONTENT);
   await page.waitForTimeout(300); // an injected <img src=x> would have failed to load by now
-  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.evaluate(() => globalThis.__xss), undefined);
   assert.equal(await page.locator("main img, main script, main b").count(), 0);
   assert.deepEqual(page.errors, []);
 });
 
 test("new sessions and traces appear without a reload while an agent runs", async () => {
   await show("#/", "sessions");
-  await page.evaluate(() => (window.__sameDocument = true));
+  await page.evaluate(() => (globalThis.__sameDocument = true));
   const live = uuid();
   const first = uuid();
   const now = new Date().toISOString();
@@ -400,7 +400,7 @@ test("new sessions and traces appear without a reload while an agent runs", asyn
     runs: [{ id: second, session_id: live, name: "live-run-2", started_at: new Date().toISOString(), status: "running" }],
   });
   await page.waitForSelector(`#traces tr[data-trace-id="${second}"]`, { timeout: 15_000 });
-  assert.equal(await page.evaluate(() => window.__sameDocument), true, "no reload happened");
+  assert.equal(await page.evaluate(() => globalThis.__sameDocument), true, "no reload happened");
 });
 
 test("5,000 spans render and scroll without freezing (virtualised rows)", async () => {
@@ -409,7 +409,7 @@ test("5,000 spans render and scroll without freezing (virtualised rows)", async 
   await show(`#/traces/${R_BIG}`, "trace");
   const wall = Date.now() - started;
   assert.equal(await page.getAttribute("body", "data-spans"), String(BIG_SPANS));
-  const timings = await page.evaluate(() => window.__viewerTimings);
+  const timings = await page.evaluate(() => globalThis.__viewerTimings);
   assert.equal(timings.spans, BIG_SPANS);
   assert.ok(timings.rowsInDom < 150, `only the rows in view exist (${timings.rowsInDom})`);
 

@@ -68,6 +68,7 @@ export function micros(iso) {
  */
 export function duration(us) {
   if (us === null || !Number.isFinite(us)) return "–";
+  if (us === 0) return "0";
   if (us < 0) return "-" + duration(-us);
   if (us < 1000) return `${Math.round(us)} µs`;
   if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)} ms`;
@@ -195,14 +196,14 @@ export function shortId(id) {
 }
 
 /**
- * "3 min ago" for recent times, the date otherwise.
+ * "3 min ago" for times in the last week, "" otherwise.
  * @param {string | null | undefined} iso
  */
 export function ago(iso) {
   const us = micros(iso);
   if (us === null) return "–";
   const s = (Date.now() - us / 1000) / 1000;
-  if (s < 0 || s > 7 * 86400) return when(iso);
+  if (s < 0 || s > 7 * 86400) return "";
   if (s < 60) return `${Math.floor(s)} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;

@@ -21,7 +21,11 @@ export function promptsPage(main, ctx) {
   const table = h(
     "table",
     { class: "grid" },
-    h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Slug"), h("th", null, "Labels"), h("th", null, "Updated"))),
+    h(
+      "thead",
+      null,
+      h("tr", null, h("th", null, "Name"), h("th", null, "Slug"), h("th", null, "Labels"), h("th", null, "Updated")),
+    ),
     body,
   );
   replace(main, h("h1", null, "Prompts"), empty, table);
@@ -57,7 +61,10 @@ export function promptPage(main, ctx, id) {
   get(`/api/prompts/${id}`).then((answer) => {
     if (stopped) return;
     if (answer === null) {
-      replace(main, h("div", { class: "notice bad" }, h("h2", null, "No such prompt"), h("a", { href: "#/prompts" }, "Prompts")));
+      replace(
+        main,
+        h("div", { class: "notice bad" }, h("h2", null, "No such prompt"), h("a", { href: "#/prompts" }, "Prompts")),
+      );
       ctx.ready();
       return;
     }
@@ -77,8 +84,16 @@ export function promptPage(main, ctx, id) {
     }
     const versionName = (vid) => (number.has(vid) ? `v${number.get(vid)}` : String(vid).slice(0, 8));
 
-    const from = h("select", { id: "diff-from" }, versions.map((v) => h("option", { value: v.id }, `v${v.version_number}`)));
-    const to = h("select", { id: "diff-to" }, versions.map((v) => h("option", { value: v.id }, `v${v.version_number}`)));
+    const from = h(
+      "select",
+      { id: "diff-from" },
+      versions.map((v) => h("option", { value: v.id }, `v${v.version_number}`)),
+    );
+    const to = h(
+      "select",
+      { id: "diff-to" },
+      versions.map((v) => h("option", { value: v.id }, `v${v.version_number}`)),
+    );
     // Versions come newest first: compare the previous version with the newest by default.
     if (versions.length > 1) from.value = versions[1].id;
     const diffOut = h("pre", { class: "diff", id: "diff" });
@@ -149,14 +164,26 @@ export function promptPage(main, ctx, id) {
               h(
                 "td",
                 null,
-                [v.model, v.temperature !== null ? `t=${v.temperature}` : null, v.max_tokens ? `max ${v.max_tokens}` : null]
+                [
+                  v.model,
+                  v.temperature !== null ? `t=${v.temperature}` : null,
+                  v.max_tokens ? `max ${v.max_tokens}` : null,
+                ]
                   .filter(Boolean).join(" · ") || "–",
               ),
-              h("td", { class: "mono small" }, (v.variables ?? []).map((x) => (typeof x === "string" ? x : x?.name ?? JSON.stringify(x))).join(", ")),
+              h(
+                "td",
+                { class: "mono small" },
+                (v.variables ?? []).map((x) => (typeof x === "string" ? x : x?.name ?? JSON.stringify(x))).join(", "),
+              ),
               h("td", null, v.change_note ?? ""),
               h("td", { class: "mono small", title: v.content_hash }, String(v.content_hash).slice(0, 15)),
             ),
-            h("tr", { class: "version-content" }, h("td", { colspan: "7" }, h("details", null, h("summary", null, "content"), contentBlock(v.content)))),
+            h(
+              "tr",
+              { class: "version-content" },
+              h("td", { colspan: "7" }, h("details", null, h("summary", null, "content"), contentBlock(v.content))),
+            ),
           ]),
         ),
       ),
@@ -164,7 +191,19 @@ export function promptPage(main, ctx, id) {
       history.length === 0 ? h("p", { class: "muted" }, "No label was ever set.") : h(
         "table",
         { class: "grid", id: "label-history" },
-        h("thead", null, h("tr", null, h("th", null, "When"), h("th", null, "Label"), h("th", null, "Version"), h("th", null, "By"), h("th", null, "Note"))),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", null, "When"),
+            h("th", null, "Label"),
+            h("th", null, "Version"),
+            h("th", null, "By"),
+            h("th", null, "Note"),
+          ),
+        ),
         h(
           "tbody",
           null,

@@ -1,7 +1,20 @@
 // The sessions list (newest first) and one session's traces; both refresh themselves by
 // polling, so traces appear while an agent runs.
 import { poll } from "./api.js";
-import { ago, contentBlock, cost, count, duration, h, micros, replace, shortId, statusBadge, tokens, when } from "./dom.js";
+import {
+  ago,
+  contentBlock,
+  cost,
+  count,
+  duration,
+  h,
+  micros,
+  replace,
+  shortId,
+  statusBadge,
+  tokens,
+  when,
+} from "./dom.js";
 
 /** Duration between two ISO times, or "running" when the end is missing. */
 function span(start, end) {
@@ -12,9 +25,13 @@ function span(start, end) {
 
 /** A table row that is a link as a whole (the first cell holds a real link for keyboards). */
 function linkRow(href, cells, attrs = {}) {
-  return h("tr", { class: "link-row", onclick: (e) => {
-    if (!(/** @type {HTMLElement} */ (e.target).closest("a"))) location.hash = href;
-  }, ...attrs }, cells);
+  return h("tr", {
+    class: "link-row",
+    onclick: (e) => {
+      if (!(/** @type {HTMLElement} */ (e.target).closest("a"))) location.hash = href;
+    },
+    ...attrs,
+  }, cells);
 }
 
 /**
@@ -50,12 +67,16 @@ export function sessionsPage(main, ctx) {
     "div",
     { class: "notice", hidden: true },
     h("h2", null, "No sessions yet"),
-    h("p", null, "Point the SDK at the ingest endpoint printed by scripts/run.sh, or send the example batch with its curl line. New sessions appear here without a reload."),
+    h(
+      "p",
+      null,
+      "Point the SDK at the ingest endpoint printed by scripts/run.sh, or send the example batch with its curl line. New sessions appear here without a reload.",
+    ),
   );
   replace(main, h("h1", null, "Sessions"), summary, empty, table);
   return poll("/api/sessions", (sessions) => {
     const list = sessions ?? [];
-    const errors = list.reduce((n, s) => n + Number(s.errored_count ?? 0), 0);
+    const errors = list.filter((s) => Number(s.errored_count ?? 0) > 0).length;
     summary.textContent = `${count(list.length)} sessions · ${count(errors)} with errors · newest first`;
     empty.hidden = list.length > 0;
     table.hidden = list.length === 0;
@@ -64,7 +85,12 @@ export function sessionsPage(main, ctx) {
       list.map((s) =>
         linkRow(`#/sessions/${s.id}`, [
           h("td", null, h("a", { href: `#/sessions/${s.id}`, title: s.id, class: "mono" }, shortId(s.id))),
-          h("td", { title: s.created_at }, when(s.created_at), h("span", { class: "muted small" }, ` ${ago(s.created_at)}`)),
+          h(
+            "td",
+            { title: s.created_at },
+            when(s.created_at),
+            h("span", { class: "muted small" }, ` ${ago(s.created_at)}`),
+          ),
           h("td", null, span(s.created_at, s.ended_at)),
           h("td", { class: "num", dataset: { col: "traces" } }, count(s.trace_count)),
           h("td", { class: "num", dataset: { col: "tools" } }, count(s.tool_call_count)),
@@ -122,7 +148,10 @@ export function sessionPage(main, ctx, id) {
   );
   return poll(`/api/sessions/${id}`, (answer) => {
     if (answer === null) {
-      replace(main, h("div", { class: "notice bad" }, h("h2", null, "No such session"), h("a", { href: "#/" }, "Sessions")));
+      replace(
+        main,
+        h("div", { class: "notice bad" }, h("h2", null, "No such session"), h("a", { href: "#/" }, "Sessions")),
+      );
       ctx.ready();
       return;
     }

@@ -143,7 +143,9 @@ export function tracePage(main, ctx, id) {
     return [
       h("h2", null, "Trace"),
       h("p", { class: "muted small" }, "Select a span to see its attributes, events, scores and prompt links."),
-      t.error ? section("Error", h("div", { class: "error-box", id: "trace-error" }, contentBlock(t.error, "plain"))) : null,
+      t.error
+        ? section("Error", h("div", { class: "error-box", id: "trace-error" }, contentBlock(t.error, "plain")))
+        : null,
       eventsSection(events.get(null) ?? [], "Trace events"),
       scoresSection(scores.get(null) ?? [], "Trace scores"),
     ];
@@ -156,7 +158,15 @@ export function tracePage(main, ctx, id) {
       ? Object.entries(s.attributes)
       : null;
     return [
-      h("div", { class: "panel-head" }, kindBadge(s.kind), " ", h("h2", { id: "span-name" }, s.name), " ", statusBadge(s.status)),
+      h(
+        "div",
+        { class: "panel-head" },
+        kindBadge(s.kind),
+        " ",
+        h("h2", { id: "span-name" }, s.name),
+        " ",
+        statusBadge(s.status),
+      ),
       h(
         "dl",
         { class: "facts compact" },
@@ -230,7 +240,19 @@ export function tracePage(main, ctx, id) {
       list.length === 0 ? h("p", { class: "muted" }, "none") : h(
         "table",
         { class: "grid compact", id: "scores" },
-        h("thead", null, h("tr", null, h("th", null, "Name"), h("th", null, "Value"), h("th", null, "Type"), h("th", null, "Source"), h("th", null, "Comment"))),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", null, "Name"),
+            h("th", null, "Value"),
+            h("th", null, "Type"),
+            h("th", null, "Source"),
+            h("th", null, "Comment"),
+          ),
+        ),
         h(
           "tbody",
           null,
@@ -289,7 +311,10 @@ export function tracePage(main, ctx, id) {
 
   function onData(data) {
     if (data === null) {
-      replace(main, h("div", { class: "notice bad" }, h("h2", null, "No such trace"), h("a", { href: "#/" }, "Sessions")));
+      replace(
+        main,
+        h("div", { class: "notice bad" }, h("h2", null, "No such trace"), h("a", { href: "#/" }, "Sessions")),
+      );
       ctx.ready();
       return;
     }

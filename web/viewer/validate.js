@@ -57,13 +57,24 @@ export function validatePage(main, ctx) {
           "tbody",
           null,
           result.errors.map((v) =>
-            h("tr", null, h("td", { class: "mono" }, v.path), h("td", { class: "mono" }, v.code), h("td", null, v.message))
+            h(
+              "tr",
+              null,
+              h("td", { class: "mono" }, v.path),
+              h("td", { class: "mono" }, v.code),
+              h("td", null, v.message),
+            )
           ),
         ),
       ),
     );
   };
-  const button = h("button", { type: "button", id: "validate", class: "primary", onclick: () => run().catch(ctx.failed) }, "Validate");
+  const button = h("button", {
+    type: "button",
+    id: "validate",
+    class: "primary",
+    onclick: () => run().catch(ctx.failed),
+  }, "Validate");
   const drop = h("div", { class: "drop", id: "drop" }, input);
   for (const type of ["dragenter", "dragover"]) {
     drop.addEventListener(type, (e) => {

@@ -95,8 +95,12 @@ export function createWaterfall(host, { onSelect }) {
       row.bar.style.left = `${left}%`;
       row.bar.style.width = `${width}%`;
       row.dur.textContent = node.end === null ? "running" : duration(node.end - node.start);
-      // The duration sits right of the bar, or left of it when the bar ends near the edge.
-      if (left + width > 78) {
+      // The duration sits inside a wide bar, else right of it (left of it near the edge).
+      row.dur.classList.toggle("inside", width > 14);
+      if (width > 14) {
+        row.dur.style.left = "";
+        row.dur.style.right = `calc(${100 - left - width}% + 6px)`;
+      } else if (left + width > 78) {
         row.dur.style.left = "";
         row.dur.style.right = `calc(${100 - left}% + 4px)`;
       } else {
@@ -239,7 +243,7 @@ export function createWaterfall(host, { onSelect }) {
     /** Collapses every span with children, or expands all. */
     collapseAll(on) {
       collapsed.clear();
-      if (on) for (const n of nodes) if (n.children > 0 && n.depth > 0) collapsed.add(n.span.id);
+      if (on) { for (const n of nodes) if (n.children > 0 && n.depth > 0) collapsed.add(n.span.id); }
       refilter();
       render();
     },
