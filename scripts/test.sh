@@ -8,7 +8,8 @@
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
 #   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
 #   - the end-to-end tests of the Edge Functions (real HTTP, real PostgreSQL),
-#   - the browser test: web/index.html imports pkg/ in headless Chromium (playwright-core),
+#   - the browser tests: web/index.html imports pkg/, and the trace viewer on the local server,
+#     in headless Chromium (playwright-core),
 #   - deno fmt, deno lint and the Deno tests,
 # and ends with one line summing every suite: "N passed, N failed".
 set -uo pipefail
@@ -64,7 +65,7 @@ suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   cargo test --target wasm32-unknown-unknown --test wasm
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash scripts/test-e2e.sh
-suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
+suite "browser: web/index.html and the viewer (web/viewer/ on the local server) in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
 suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions

@@ -116,15 +116,21 @@ function badId(path: string): Response {
   });
 }
 
-/** A read model's rows as one JSON array, in the function's own order (`WITH ORDINALITY`). */
+/**
+ * A read model's rows as one JSON array, in the function's own order. `json`, not `jsonb`:
+ * the rows are only passed on, and `json_agg` of the row values is about twice as fast on
+ * 5,000 spans (measured on PGlite: 68 ms against 133 ms for `jsonb_agg(to_jsonb(…))`), with
+ * the columns in the function's order. The function is called in the select list, so each row
+ * is one composite value; `row_number() OVER ()` numbers them as the function returns them.
+ */
 function rows(call: string): string {
-  return `(SELECT coalesce(jsonb_agg(to_jsonb(t) - 'ordinality' ORDER BY t.ordinality), '[]'::jsonb)
-    FROM ${call} WITH ORDINALITY AS t)`;
+  return `(SELECT coalesce(json_agg(t.r ORDER BY t.n), '[]'::json)
+    FROM (SELECT q.r, row_number() OVER () AS n FROM (SELECT ${call} AS r) q) t)`;
 }
 
 /** A read model's first row as a JSON object, or null when it returns none. */
 function row(call: string): string {
-  return `(SELECT to_jsonb(t) - 'ordinality' FROM ${call} WITH ORDINALITY AS t ORDER BY t.ordinality LIMIT 1)`;
+  return `(SELECT row_to_json(q.r) FROM (SELECT ${call} AS r) q LIMIT 1)`;
 }
 
 /**
@@ -134,18 +140,18 @@ function row(call: string): string {
  */
 const QUERIES = {
   sessions: `SELECT ${rows("public.dashboard_list_sessions($1::uuid)")}::text AS body`,
-  session: `WITH answer AS (SELECT jsonb_build_object(
+  session: `WITH answer AS (SELECT json_build_object(
       'session', ${row("public.dashboard_get_session($1::uuid, $2::uuid)")},
       'cost', ${row("public.dashboard_session_cost($1::uuid, $2::uuid)")},
       'traces', ${rows("public.dashboard_list_traces($1::uuid, $2::uuid)")}) AS j)
-    SELECT j::text AS body, j->'session' <> 'null'::jsonb AS found FROM answer`,
-  trace: `WITH answer AS (SELECT jsonb_build_object(
+    SELECT j::text AS body, json_typeof(j->'session') <> 'null' AS found FROM answer`,
+  trace: `WITH answer AS (SELECT json_build_object(
       'trace', ${row("public.dashboard_get_trace($1::uuid, $2::uuid)")},
       'spans', ${rows("public.dashboard_list_trace_spans($1::uuid, $2::uuid)")},
       'events', ${rows("public.dashboard_list_trace_events($1::uuid, $2::uuid)")},
       'scores', ${rows("public.dashboard_list_scores($1::uuid, $2::uuid)")},
       'prompt_links', ${rows("public.dashboard_list_trace_prompt_links($1::uuid, $2::uuid)")}) AS j)
-    SELECT j::text AS body, j->'trace' <> 'null'::jsonb AS found FROM answer`,
+    SELECT j::text AS body, json_typeof(j->'trace') <> 'null' AS found FROM answer`,
   prompts: `SELECT ${rows("public.dashboard_list_prompts($1::uuid)")}::text AS body`,
   prompt: `SELECT ${row("public.dashboard_get_prompt($1::uuid, $2::uuid)")}::text AS body`,
 };
@@ -166,6 +172,7 @@ export function createViewer(options: ViewerOptions): Viewer {
   /** A JSON answer from one statement: its `body` column, or 404 when null or `found` is false. */
   async function answer(request: Request, sql: string, params: unknown[]): Promise<Response> {
     let body: string | null;
+    const started = performance.now();
     try {
       const result = await options.query(sql, params);
       body = (result[0]?.body as string | null | undefined) ?? null;
@@ -184,6 +191,7 @@ export function createViewer(options: ViewerOptions): Viewer {
       // Stored privately and revalidated on every poll: unchanged data costs a 304.
       "Cache-Control": "private, no-cache",
       ETag: etag,
+      "Server-Timing": `db;dur=${(performance.now() - started).toFixed(1)}`,
     };
     if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
     return new Response(request.method === "HEAD" ? null : body, { status: 200, headers });

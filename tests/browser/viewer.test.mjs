@@ -405,6 +405,12 @@ test("new sessions and traces appear without a reload while an agent runs", asyn
 
 test("5,000 spans render and scroll without freezing (virtualised rows)", async () => {
   await show("#/", "sessions");
+  // The read API's own time for the trace (its one statement over the read models).
+  const apiStarted = Date.now();
+  const api = await fetch(`${server.base}/api/traces/${R_BIG}`, { headers: { authorization: `Bearer ${server.token}` } });
+  const apiBytes = (await api.arrayBuffer()).byteLength;
+  const apiMs = Date.now() - apiStarted;
+  const dbMs = api.headers.get("server-timing")?.match(/dur=([\d.]+)/)?.[1];
   const started = Date.now();
   await show(`#/traces/${R_BIG}`, "trace");
   const wall = Date.now() - started;
@@ -456,7 +462,8 @@ test("5,000 spans render and scroll without freezing (virtualised rows)", async 
   await page.screenshot({ path: join(shots, "viewer-trace-5000.png") });
   const f = (x) => x.toFixed(1);
   console.log(
-    `5,000 spans: navigation to rendered ${wall} ms (fetch+parse ${f(timings.fetchAndParseMs)} ms, ` +
+    `5,000 spans: read API ${apiMs} ms for ${(apiBytes / 1e6).toFixed(2)} MB (database statement ${dbMs} ms); ` +
+      `navigation to rendered ${wall} ms (fetch+parse ${f(timings.fetchAndParseMs)} ms, ` +
       `tree+render ${f(timings.buildAndRenderMs)} ms, ${timings.rowsInDom} rows in the DOM); scroll of ` +
       `${scroll.steps} frames over the whole list: ${f(scroll.totalMs)} ms, frame median ${f(scroll.medianFrameMs)} ms, ` +
       `p95 ${f(scroll.p95FrameMs)} ms, max ${f(scroll.maxFrameMs)} ms, long tasks ${scroll.longTasks} ` +
