@@ -160,7 +160,7 @@ function checkoutBatch(prompt) {
 const S_BIG = uuid();
 const R_BIG = uuid();
 const BIG_SPANS = 5000;
-let lastBigSpan, bigToolCount;
+let lastBigSpan, bigToolCount, bigIterationCount;
 function bigBatch() {
   const spans = [];
   const root = uuid();
@@ -189,6 +189,7 @@ function bigBatch() {
   }
   lastBigSpan = spans[spans.length - 1];
   bigToolCount = spans.filter((s) => s.kind === "tool").length;
+  bigIterationCount = spans.filter((s) => s.name.startsWith("iteration-")).length;
   return {
     schema_version: 2,
     sessions: [{ id: S_BIG, created_at: at(-60_000), ended_at: at(-60_000 + BIG_SPANS * 10) }],
@@ -308,6 +309,7 @@ test("a session lists its traces; a trace shows nested spans, the error span, ev
   await show(`#/sessions/${S2}`, "session");
   assert.equal(await page.textContent(`#traces tr[data-trace-id="${R2}"] a`), "checkout-agent");
   assert.match(await page.textContent(`#traces tr[data-trace-id="${R2}"]`), /ToolError: payment tool failed/);
+  await page.screenshot({ path: join(shots, "viewer-session.png") });
 
   await page.click(`#traces tr[data-trace-id="${R2}"] a`);
   await page.waitForSelector(`body[data-view="trace"][data-state="ready"]`);
@@ -400,6 +402,22 @@ test("new sessions and traces appear without a reload while an agent runs", asyn
     runs: [{ id: second, session_id: live, name: "live-run-2", started_at: new Date().toISOString(), status: "running" }],
   });
   await page.waitForSelector(`#traces tr[data-trace-id="${second}"]`, { timeout: 15_000 });
+  // A running trace's page keeps reading it: spans appear as they land.
+  await page.click(`#traces tr[data-trace-id="${second}"] a`);
+  await page.waitForSelector(`body[data-view="trace"][data-state="ready"]`);
+  const late = uuid();
+  await ingest({
+    schema_version: 2,
+    spans: [{
+      id: late,
+      run_id: second,
+      kind: "model",
+      name: "late-model-call",
+      started_at: new Date().toISOString(),
+      status: "running",
+    }],
+  });
+  await page.waitForSelector(`.wf-row.running[data-span-id="${late}"]`, { timeout: 15_000 });
   assert.equal(await page.evaluate(() => globalThis.__sameDocument), true, "no reload happened");
 });
 
@@ -460,6 +478,13 @@ test("5,000 spans render and scroll without freezing (virtualised rows)", async 
   assert.match(await page.textContent("#span-name"), /^(llm|tool)-call-\d+$/);
   assert.match(await page.textContent("#span-error pre"), /timed out/);
   await page.screenshot({ path: join(shots, "viewer-trace-5000.png") });
+  // Filtering by name leaves only the matching spans (still virtualised).
+  await page.fill("#span-filter", "Iteration-");
+  assert.equal(await page.textContent("#filter-count"), `${bigIterationCount} of 5,000`);
+  const shown = await page.$$eval(".wf-row:not([hidden]) .wf-name", (n) => n.map((x) => x.textContent));
+  assert.ok(shown.length > 0 && shown.every((name) => name.startsWith("iteration-")), shown.join());
+  await page.fill("#span-filter", "");
+  assert.equal(await page.textContent("#filter-count"), "");
   const f = (x) => x.toFixed(1);
   console.log(
     `5,000 spans: read API ${apiMs} ms for ${(apiBytes / 1e6).toFixed(2)} MB (database statement ${dbMs} ms); ` +
@@ -509,6 +534,7 @@ test("validate: a pasted or dropped batch is checked in the page, every violatio
   assert.match(await page.textContent("#verdict-line"), /^Refused \(HTTP 400\): \d+ violations/);
   const paths = await page.$$eval("#violations tbody tr td:first-child", (tds) => tds.map((t) => t.textContent));
   for (const p of ["spans[0].id", "spans[0].kind", "events[0].created_at"]) assert.ok(paths.includes(p), `${p} in ${paths}`);
+  await page.screenshot({ path: join(shots, "viewer-validate.png") });
 
   const example = await readFile(join(root, "tests/fixtures/example-a.json"), "utf8");
   await page.evaluate((text) => {

@@ -97,9 +97,22 @@ export function tracePage(main, ctx, id) {
   const title = h("h1", { id: "trace-title" }, "Trace");
   const facts = h("dl", { class: "facts" });
   const errorsButton = h("button", { type: "button", id: "next-error", hidden: true });
+  const filterCount = h("span", { class: "muted small", id: "filter-count" });
+  const filterInput = h("input", {
+    type: "search",
+    id: "span-filter",
+    placeholder: "Filter spans by name or kind",
+    oninput: () => {
+      const value = /** @type {HTMLInputElement} */ (filterInput).value;
+      const shown = waterfall.setFilter(value);
+      filterCount.textContent = value.trim() === "" ? "" : `${count(shown)} of ${count(answer?.spans.length ?? 0)}`;
+    },
+  });
   const toolbar = h(
     "div",
     { class: "toolbar" },
+    filterInput,
+    filterCount,
     errorsButton,
     h("button", { type: "button", onclick: () => waterfall.collapseAll(true) }, "Collapse all"),
     h("button", { type: "button", onclick: () => waterfall.collapseAll(false) }, "Expand all"),

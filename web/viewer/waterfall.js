@@ -35,6 +35,8 @@ export function createWaterfall(host, { onSelect }) {
   /** @type {Map<string, number>} index in `nodes` by span id */
   let indexOf = new Map();
   const collapsed = new Set();
+  /** Lower-case text a span's name or kind must contain to be shown ("" shows the tree). */
+  let filter = "";
   /** @type {string | null} */
   let selected = null;
   let t0 = 0;
@@ -149,6 +151,15 @@ export function createWaterfall(host, { onSelect }) {
 
   function refilter() {
     visible = [];
+    if (filter !== "") {
+      for (const node of nodes) {
+        const s = node.span;
+        if (String(s.name).toLowerCase().includes(filter) || String(s.kind).includes(filter)) visible.push(node);
+      }
+      body.style.height = `${visible.length * ROW_HEIGHT}px`;
+      for (const row of pool) row.node = null;
+      return;
+    }
     let skipBelow = Infinity;
     for (const node of nodes) {
       if (node.depth > skipBelow) continue;
@@ -240,6 +251,18 @@ export function createWaterfall(host, { onSelect }) {
       render();
     },
     select,
+    /**
+     * Shows only the spans whose name or kind contains `text` (case-insensitive); "" for all.
+     * Returns how many are shown.
+     * @param {string} text
+     */
+    setFilter(text) {
+      filter = text.trim().toLowerCase();
+      refilter();
+      scroller.scrollTop = 0;
+      render();
+      return visible.length;
+    },
     /** Collapses every span with children, or expands all. */
     collapseAll(on) {
       collapsed.clear();
