@@ -88,7 +88,12 @@ const at = (ms) => new Date(BASE_MS + ms).toISOString();
 // events of every shape, scores of the three types, a prompt link, and hostile text.
 const S2 = uuid();
 const R2 = uuid();
-const SPAN = { root: uuid(), iter: uuid(), model: uuid(), tool: uuid(), retry: uuid(), xss: uuid() };
+const SPAN = { root: uuid(), iter: uuid(), model: uuid(), tool: uuid(), retry: uuid() };
+// Hostile text, in a trace of its own: a run, a span, an attribute and an event.
+const S_XSS = uuid();
+const R_XSS = uuid();
+const XSS_SPAN = uuid();
+const XSS_RUN = `<script>globalThis.__xss=5</script>`;
 const XSS_NAME = `<img src=x onerror="globalThis.__xss=1">`;
 const XSS_KEY = `<b onmouseover="globalThis.__xss=4">key</b>`;
 const XSS_CONTENT = `<script>globalThis.__xss=2</script><img src=x onerror="globalThis.__xss=3">`;
@@ -137,7 +142,6 @@ function checkoutBatch(prompt) {
         attributes: { tool_type: "http", endpoint: "https://pay.example/charge" },
       }),
       span(SPAN.retry, SPAN.tool, "custom", "retry-policy", 320, 330),
-      span(SPAN.xss, SPAN.root, "custom", XSS_NAME, 810, 850, { attributes: { [XSS_KEY]: XSS_CONTENT } }),
     ],
     events: [
       event(null, "user_input", 1, "Buy the blue shoes"),
@@ -145,7 +149,6 @@ function checkoutBatch(prompt) {
       event(SPAN.model, "assistant_message", 290, ASSISTANT),
       event(SPAN.tool, "tool_arguments", 311, TOOL_ARGS),
       event(SPAN.tool, "tool_result", 699, { status: "declined" }),
-      event(SPAN.xss, "custom", 811, XSS_CONTENT),
     ],
     scores: [
       { id: uuid(), trace_id: R2, name: "helpfulness", value: 0.75, data_type: "numeric", source: "api", comment: "good", created_at: at(960) },
@@ -153,6 +156,25 @@ function checkoutBatch(prompt) {
       { id: uuid(), trace_id: R2, span_id: SPAN.tool, name: "declined_handled", value: 1, data_type: "boolean", source: "api", created_at: at(962) },
     ],
     prompt_links: [{ trace_id: R2, span_id: SPAN.model, prompt_version_id: prompt.v2, variable_values: VARIABLES }],
+  };
+}
+
+function hostileBatch() {
+  return {
+    schema_version: 2,
+    sessions: [{ id: S_XSS, created_at: at(-120_000) }],
+    runs: [{ id: R_XSS, session_id: S_XSS, name: XSS_RUN, started_at: at(-120_000), status: "ok" }],
+    spans: [{
+      id: XSS_SPAN,
+      run_id: R_XSS,
+      kind: "custom",
+      name: XSS_NAME,
+      started_at: at(-119_990),
+      ended_at: at(-119_900),
+      status: "ok",
+      attributes: { [XSS_KEY]: XSS_CONTENT },
+    }],
+    events: [{ id: uuid(), run_id: R_XSS, span_id: XSS_SPAN, type: "custom", created_at: at(-119_950), content: XSS_CONTENT }],
   };
 }
 
@@ -214,6 +236,7 @@ before(async () => {
 
   await ingest(await readFile(join(root, "tests/fixtures/example-a.json"), "utf8"));
   await ingest(checkoutBatch(seeded));
+  await ingest(hostileBatch());
   await ingest(bigBatch());
 
   browser = await chromium.launch({
@@ -289,7 +312,7 @@ test("the read API answers only with the viewer token, and never with CORS heade
 test("sessions: newest first, with trace count, tool calls, errors, cost and tokens as stored", async () => {
   await show("#/", "sessions");
   const ids = await page.$$eval("#sessions tr", (rows) => rows.map((r) => r.dataset.sessionId));
-  assert.deepEqual(ids.slice(0, 3), [S2, S_BIG, EXAMPLE_SESSION]);
+  assert.deepEqual(ids.slice(0, 4), [S2, S_BIG, S_XSS, EXAMPLE_SESSION]);
   const cells = (id) =>
     page.$$eval(`#sessions tr[data-session-id="${id}"] td[data-col]`, (tds) =>
       Object.fromEntries(tds.map((td) => [td.dataset.col, td.textContent])));
@@ -316,13 +339,13 @@ test("a session lists its traces; a trace shows nested spans, the error span, ev
   const depth = async (id) => Number(await page.getAttribute(`.wf-row[data-span-id="${id}"]`, "data-depth"));
   assert.deepEqual(
     await Promise.all(Object.values(SPAN).map(depth)),
-    [0, 1, 2, 2, 3, 1],
-    "root → iteration → (model, tool → retry), root → custom",
+    [0, 1, 2, 2, 3],
+    "root → iteration → (model, tool → retry)",
   );
   // Depth-first order on the time axis: the rows in the DOM follow the tree.
   const order = await page.$$eval(".wf-row:not([hidden])", (rows) =>
     rows.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map((r) => r.dataset.spanId));
-  assert.deepEqual(order, [SPAN.root, SPAN.iter, SPAN.model, SPAN.tool, SPAN.retry, SPAN.xss]);
+  assert.deepEqual(order, [SPAN.root, SPAN.iter, SPAN.model, SPAN.tool, SPAN.retry]);
   // The error span stands out, and is one click away.
   const errorRows = await page.$$eval(".wf-row.error", (rows) => rows.map((r) => r.dataset.spanId));
   assert.deepEqual(errorRows, [SPAN.tool]);
@@ -368,9 +391,10 @@ test("a session lists its traces; a trace shows nested spans, the error span, ev
 });
 
 test("stored text is never HTML: a span named <img onerror> and script content stay text", async () => {
-  await show(`#/traces/${R2}`, "trace");
-  await page.click(`.wf-row[data-span-id="${SPAN.xss}"]`);
-  assert.equal(await page.textContent(`.wf-row[data-span-id="${SPAN.xss}"] .wf-name`), XSS_NAME);
+  await show(`#/traces/${R_XSS}`, "trace");
+  assert.equal(await page.textContent("#trace-title"), `${XSS_RUN} ok`);
+  await page.click(`.wf-row[data-span-id="${XSS_SPAN}"]`);
+  assert.equal(await page.textContent(`.wf-row[data-span-id="${XSS_SPAN}"] .wf-name`), XSS_NAME);
   assert.equal(await page.textContent("#span-name"), XSS_NAME);
   assert.equal(await page.textContent(`#attributes th`), XSS_KEY);
   assert.equal(await page.textContent(`#attributes td`), XSS_CONTENT);
@@ -378,6 +402,10 @@ test("stored text is never HTML: a span named <img onerror> and script content s
   await page.waitForTimeout(300); // an injected <img src=x> would have failed to load by now
   assert.equal(await page.evaluate(() => globalThis.__xss), undefined);
   assert.equal(await page.locator("main img, main script, main b").count(), 0);
+  await show(`#/sessions/${S_XSS}`, "session");
+  assert.equal(await page.textContent(`#traces tr[data-trace-id="${R_XSS}"] a`), XSS_RUN);
+  assert.equal(await page.locator("main img, main script, main b").count(), 0);
+  assert.equal(await page.evaluate(() => globalThis.__xss), undefined);
   assert.deepEqual(page.errors, []);
 });
 
