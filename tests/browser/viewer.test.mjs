@@ -524,6 +524,129 @@ test("5,000 spans render and scroll without freezing (virtualised rows)", async 
   );
 });
 
+// Not a timed assertion: figures printed for the report. The same trace drawn by the viewer's
+// waterfall (virtualised) and with every row in the DOM (the same row markup and CSS),
+// interleaved over three rounds; bests and their ratio.
+test("benchmark: the 5,000-span waterfall virtualised vs every row in the DOM", async () => {
+  await show(`#/traces/${R_BIG}`, "trace");
+  const result = await page.evaluate(async (traceId) => {
+    const { createWaterfall } = await import("/viewer/waterfall.js");
+    const { buildTree } = await import("/viewer/trace.js");
+    const { micros, duration } = await import("/viewer/dom.js");
+    const data = await (await fetch(`/api/traces/${traceId}`)).json();
+    const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const stage = document.createElement("div");
+    stage.className = "split";
+    stage.style.cssText = "position:fixed;inset:0;height:900px;z-index:10;background:#fff";
+    document.body.appendChild(stage);
+    const host = () => {
+      const el = document.createElement("div");
+      el.className = "wf";
+      stage.replaceChildren(el);
+      return el;
+    };
+    // Every row in the DOM, as a waterfall without virtualisation would draw it.
+    const drawAll = (el, nodes, t0, total) => {
+      const scroll = document.createElement("div");
+      scroll.className = "wf-scroll";
+      const body = document.createElement("div");
+      body.className = "wf-body";
+      body.style.height = `${nodes.length * 26}px`;
+      nodes.forEach((node, i) => {
+        const row = document.createElement("div");
+        row.className = `wf-row${node.span.status === "error" ? " error" : ""}`;
+        row.style.transform = `translateY(${i * 26}px)`;
+        const label = document.createElement("div");
+        label.className = "wf-label";
+        label.style.paddingLeft = `${Math.min(node.depth, 24) * 14 + 4}px`;
+        const toggle = document.createElement("button");
+        toggle.className = "wf-toggle";
+        toggle.textContent = node.children ? "▾" : "";
+        const kind = document.createElement("span");
+        kind.className = `kind kind-${node.span.kind}`;
+        kind.textContent = node.span.kind;
+        const name = document.createElement("span");
+        name.className = "wf-name";
+        name.textContent = node.span.name;
+        label.append(toggle, kind, name);
+        const track = document.createElement("div");
+        track.className = "wf-track";
+        const bar = document.createElement("div");
+        bar.className = "wf-bar";
+        bar.style.left = `${((node.start - t0) / total) * 100}%`;
+        bar.style.width = `${(((node.end ?? node.start) - node.start) / total) * 100}%`;
+        const dur = document.createElement("span");
+        dur.className = "wf-dur";
+        dur.textContent = duration((node.end ?? node.start) - node.start);
+        track.append(bar, dur);
+        row.append(label, track);
+        body.appendChild(row);
+      });
+      scroll.appendChild(body);
+      el.appendChild(scroll);
+      return scroll;
+    };
+    const scrollFrames = async (el) => {
+      const times = [];
+      const stride = (el.scrollHeight - el.clientHeight) / 40;
+      let last = performance.now();
+      for (let i = 1; i <= 40; i++) {
+        el.scrollTop = Math.round(stride * i);
+        await frame();
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      }
+      times.sort((a, b) => a - b);
+      return times[times.length >> 1];
+    };
+    const runs = { virtual: [], all: [], virtualScroll: [], allScroll: [] };
+    let rows = {};
+    for (let round = 0; round < 3; round++) {
+      for (const kind of ["virtual", "all"]) {
+        const el = host();
+        await frame();
+        const started = performance.now();
+        const nodes = buildTree(data.spans);
+        const t0 = Math.min(...nodes.slice(0, 1).map((n) => n.start), micros(data.trace.created_at));
+        let t1 = t0;
+        for (const n of nodes) t1 = Math.max(t1, n.end ?? n.start);
+        let scroller;
+        if (kind === "virtual") {
+          const wf = createWaterfall(el, { onSelect: () => {} });
+          wf.setData(nodes, t0, t1);
+          scroller = el.querySelector(".wf-scroll");
+        } else {
+          scroller = drawAll(el, nodes, t0, Math.max(t1 - t0, 1));
+        }
+        void el.offsetHeight; // layout
+        await frame(); // and paint
+        runs[kind].push(performance.now() - started);
+        runs[`${kind}Scroll`].push(await scrollFrames(scroller));
+        rows[kind] = el.querySelectorAll(".wf-row:not([hidden])").length;
+      }
+    }
+    stage.remove();
+    const best = (list) => Math.min(...list);
+    return {
+      rows,
+      virtualMs: best(runs.virtual),
+      allMs: best(runs.all),
+      virtualScrollMs: best(runs.virtualScroll),
+      allScrollMs: best(runs.allScroll),
+    };
+  }, R_BIG);
+  assert.equal(result.rows.all, BIG_SPANS);
+  assert.ok(result.rows.virtual < 150);
+  const f = (x) => x.toFixed(1);
+  console.log(
+    `5,000-span waterfall, best of 3 interleaved rounds, build+layout+first paint: virtualised ${f(result.virtualMs)} ms ` +
+      `(${result.rows.virtual} rows in the DOM), every row in the DOM ${f(result.allMs)} ms (${result.rows.all} rows); ` +
+      `ratio ${f(result.allMs / result.virtualMs)}x. Median frame while scrolling (40 steps over the list): virtualised ` +
+      `${f(result.virtualScrollMs)} ms, every row ${f(result.allScrollMs)} ms`,
+  );
+});
+
 test("prompts: versions, labels, label history and a diff between versions", async () => {
   await show("#/prompts", "prompts");
   const row = page.locator(`#prompts tr[data-prompt-id="${seeded.prompt_id}"]`);

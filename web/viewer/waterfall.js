@@ -62,6 +62,7 @@ export function createWaterfall(host, { onSelect }) {
         return;
       }
       select(row.node.span.id);
+      scroller.focus({ preventScroll: true }); // so that the arrow keys move from here
     });
     body.appendChild(el);
     pool.push(row);
