@@ -8,8 +8,7 @@
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
 #   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
 #   - the end-to-end tests of the Edge Functions (real HTTP, real PostgreSQL),
-#   - the browser tests: web/index.html imports pkg/, and the trace viewer on the local server,
-#     in headless Chromium (playwright-core),
+#   - the browser test: web/index.html imports pkg/ in headless Chromium (playwright-core),
 #   - deno fmt, deno lint and the Deno tests,
 # and ends with one line summing every suite: "N passed, N failed".
 set -uo pipefail

@@ -258,8 +258,9 @@ after(async () => {
   await browser?.close();
   await server?.stop();
   if (dir && !process.env.NS_SCREENSHOTS) {
-    // Keep the screenshots; the database goes.
+    // Keep the screenshots; the database and the server's state file (its API key) go.
     await rm(join(dir, "pglite"), { recursive: true, force: true });
+    await rm(join(dir, "pglite.json"), { force: true });
   }
   console.log(`screenshots: ${shots}`);
 });

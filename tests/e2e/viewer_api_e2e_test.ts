@@ -5,9 +5,10 @@
 // of its own on that cluster: it applies the migrations itself, as on a fresh project.
 import assert from "node:assert/strict";
 import postgres from "npm:postgres@3.4.9";
+import { readVariable, requirePermissions, requirePostgres } from "./_requires.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const dbUrl = Deno.env.get("SUPABASE_DB_URL");
+const SUITE = "viewer read API on PostgreSQL 15 (scripts/serve.ts in a subprocess)";
 
 async function startServer(cwd: string, url: string) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -55,10 +56,18 @@ async function startServer(cwd: string, url: string) {
 
 Deno.test({
   name: "viewer read API on PostgreSQL: token required, no CORS, the dashboard read models' stored values",
-  ignore: !dbUrl,
+  ignore: requirePostgres(SUITE) ||
+    requirePermissions(
+      SUITE,
+      "to run deno (scripts/serve.ts), read its path and write a temporary directory",
+      { name: "run" },
+      { name: "read" },
+      { name: "write" },
+    ),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const dbUrl = readVariable("SUPABASE_DB_URL");
     const cwd = await Deno.makeTempDir({ prefix: "northstar-viewer-pg-" });
     const admin = postgres(dbUrl!, { onnotice: () => {}, max: 1 });
     const dbName = `northstar_viewer_${crypto.randomUUID().replaceAll("-", "")}`;
