@@ -20,6 +20,7 @@ import { createPgliteStore } from "../supabase/functions/_shared/pglite_store.ts
 import { createPromptsHandler } from "../supabase/functions/_shared/prompts.ts";
 import type { Store } from "../supabase/functions/_shared/store.ts";
 import { migrate, type MigrationDb, pgliteMigrationDb, postgresMigrationDb } from "./lib/migrate.ts";
+import { createViewer } from "./lib/read_api.ts";
 
 const USAGE = `usage: scripts/run.sh [--port N] [--data DIR] [--project-name NAME] [--rotate-key]`;
 
@@ -123,6 +124,11 @@ async function main() {
 
   const ingest = createIngestHandler(store, options);
   const prompts = createPromptsHandler(store, options);
+  const viewer = createViewer({
+    query: (q, p) => db.query(q, p),
+    projectId: local.project_id,
+    projectName: local.project_name,
+  });
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: args.port,
@@ -133,6 +139,7 @@ async function main() {
       if (migrated.length > 0) console.log(`  applied ${migrated.length} migrations`);
       console.log(`  ingest:  ${base}/ingest-traces`);
       console.log(`  prompts: ${base}/prompts/resolve`);
+      console.log(`  viewer:  ${viewer.url(port)}`);
       console.log(`  project: ${local!.project_id} (${local!.project_name})`);
       console.log(`  API key: ${key}${args.rotate ? "  (new: the previous key no longer works)" : ""}`);
       console.log(`Send the contract's example batch:`);
@@ -148,6 +155,7 @@ async function main() {
       return ingest(request);
     }
     if (path === "/functions/v1/prompts" || path.startsWith("/functions/v1/prompts/")) return prompts(request);
+    if (viewer.handles(path)) return viewer.handle(request);
     return new Response(JSON.stringify({ error: "Not found" }), {
       status: 404,
       headers: { "Content-Type": "application/json" },

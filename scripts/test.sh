@@ -66,7 +66,7 @@ suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   cargo test --target wasm32-unknown-unknown --test wasm
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash scripts/test-e2e.sh
-suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
+suite "browser: web/index.html and the viewer (web/viewer/ on the local server) in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
 suite "Deno tests" deno test --frozen -P supabase/functions
