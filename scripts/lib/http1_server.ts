@@ -91,7 +91,7 @@ class Input {
   async fill(deadline?: number): Promise<boolean> {
     if (this.eof) return false;
     let timedOut = false;
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     if (deadline !== undefined) {
       const wait = deadline - performance.now();
       if (wait <= 0) throw new DeadlineError("deadline passed");
@@ -255,6 +255,24 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, timeoutMs: number): 
   }
 }
 
+/**
+ * Closes a connection whose client may still be sending (a body refused before its end):
+ * first the write side, then whatever arrives is read and dropped for a short while, so
+ * that the kernel does not answer the unread bytes with a reset that could destroy the
+ * answer before the client reads it (a "lingering close", as web servers do).
+ */
+async function lingeringClose(conn: Deno.Conn, input: Input): Promise<void> {
+  try {
+    await conn.closeWrite();
+    const until = performance.now() + 1000;
+    let dropped = 0;
+    while (dropped < 1024 * 1024 && (await input.fill(until))) {
+      dropped += input.length;
+      input.take(input.length);
+    }
+  } catch { /* deadline or a gone client: close now */ }
+}
+
 function jsonAnswer(status: number, error: string): Response {
   return new Response(JSON.stringify({ error }), { status, headers: { "Content-Type": "application/json" } });
 }
@@ -361,7 +379,10 @@ export function serveHttp1(
         const keep = state.done && !input.eof && head.version === "HTTP/1.1" &&
           head.headers.get("connection")?.toLowerCase() !== "close" && !stopping;
         await writeResponse(conn, res, head, !keep, idleTimeoutMs);
-        if (!state.done) stream.cancel().catch(() => {});
+        if (!state.done) {
+          stream.cancel().catch(() => {});
+          if (!input.eof) await lingeringClose(conn, input);
+        }
         if (!keep) return;
       }
     } catch (e) {

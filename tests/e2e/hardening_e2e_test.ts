@@ -13,6 +13,11 @@ const READ_TIMEOUT_MS = 1500;
 const HEADERS_TIMEOUT_MS = 1000;
 const IDLE_TIMEOUT_MS = 2000;
 
+/** `conn.write` may write part of its bytes: write them all. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
+
 function connect(server: LocalServer) {
   return Deno.connect({ hostname: "127.0.0.1", port: server.port });
 }
@@ -40,14 +45,14 @@ async function floodChunked(server: LocalServer, path: string, maxBytes: number)
   const chunk = new Uint8Array(64 * 1024).fill(0x20);
   const frame = encoder.encode(`${chunk.length.toString(16)}\r\n`);
   try {
-    await conn.write(encoder.encode(head(server, path, { "transfer-encoding": "chunked" })));
+    await writeAll(conn, encoder.encode(head(server, path, { "transfer-encoding": "chunked" })));
     while (written < maxBytes && !answered) {
-      await conn.write(frame);
-      await conn.write(chunk);
-      await conn.write(encoder.encode("\r\n"));
+      await writeAll(conn, frame);
+      await writeAll(conn, chunk);
+      await writeAll(conn, encoder.encode("\r\n"));
       written += chunk.length;
     }
-    if (!answered) await conn.write(encoder.encode("0\r\n\r\n"));
+    if (!answered) await writeAll(conn, encoder.encode("0\r\n\r\n"));
   } catch { /* the server closed the connection: what we want */ }
   const firstAnswerMs = Math.round(performance.now() - started);
   const r = await Promise.race([
@@ -79,8 +84,11 @@ Deno.test({
         );
         for (const [body, extra] of [[encoder.encode(exampleA), {}], [gzip, { "content-encoding": "gzip" }]] as const) {
           const conn = await connect(server);
-          await conn.write(encoder.encode(head(server, "ingest-traces", { "content-length": body.length, ...extra })));
-          await conn.write(body);
+          await writeAll(
+            conn,
+            encoder.encode(head(server, "ingest-traces", { "content-length": body.length, ...extra })),
+          );
+          await writeAll(conn, body);
           await conn.closeWrite();
           const reply = await readReply(conn, 10_000);
           assert.equal(reply.status, 200, reply.text);

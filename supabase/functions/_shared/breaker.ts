@@ -65,7 +65,7 @@ export class CircuitOpenError extends StoreError {
 interface Waiter {
   resolve(): void;
   reject(e: Error): void;
-  timer: number;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Wraps `inner` in a bounded wait for a slot and a circuit breaker. */
@@ -79,7 +79,7 @@ export function withCircuitBreaker(inner: Store & { close?(): Promise<void> }, o
   let lastFailure = "";
   let inFlight = 0;
   const waiters: Waiter[] = [];
-  let probeTimer: number | undefined;
+  let probeTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   const refusal = () =>
@@ -121,14 +121,16 @@ export function withCircuitBreaker(inner: Store & { close?(): Promise<void> }, o
     if (closed) return;
     probeTimer = setTimeout(probe, probeIntervalMs);
     // Probing alone must not keep a process alive.
-    Deno.unrefTimer(probeTimer);
+    const timer = probeTimer as unknown;
+    if (typeof timer === "number") Deno.unrefTimer(timer);
+    else (timer as { unref?(): void }).unref?.();
   }
 
   async function probe(): Promise<void> {
     probeTimer = undefined;
     if (closed) return;
     state = "half-open";
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
         options.probe(),

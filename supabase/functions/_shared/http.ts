@@ -52,7 +52,7 @@ export const DEFAULT_READ_TIMEOUT_MS = 30_000;
 
 /** Resolves `"timeout"` after `ms`; `cancel()` stops the timer. */
 function timeout(ms: number): { promise: Promise<"timeout">; cancel(): void } {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), ms));
   return { promise, cancel: () => clearTimeout(timer) };
 }
