@@ -358,9 +358,15 @@ export function serveHttp1(
             await writeAll(conn, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"), idleTimeoutMs);
           }
         });
-        const url = /^https?:\/\//.test(head.target)
-          ? head.target
-          : `http://${head.headers.get("host") ?? host}${head.target}`;
+        let url: string;
+        try {
+          url = new URL(
+            /^https?:\/\//.test(head.target) ? head.target : `http://${head.headers.get("host") ?? host}${head.target}`,
+          )
+            .href;
+        } catch {
+          throw new FramingError(400, "Invalid Host header or request target");
+        }
         let res: Response;
         try {
           const withBody = frame.kind !== "none" && head.method !== "GET" && head.method !== "HEAD";
