@@ -73,7 +73,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 /** Buffered input of one connection, read with optional deadlines. */
 class Input {
   #buf = new Uint8Array(0);
-  #chunk = new Uint8Array(64 * 1024);
+  #chunk = new Uint8Array(256 * 1024);
   /** The client ended its side (EOF). */
   eof = false;
 
@@ -108,10 +108,14 @@ class Input {
         this.eof = true;
         return false;
       }
-      const next = new Uint8Array(this.#buf.length + n);
-      next.set(this.#buf);
-      next.set(this.#chunk.subarray(0, n), this.#buf.length);
-      this.#buf = next;
+      if (this.#buf.length === 0) {
+        this.#buf = this.#chunk.slice(0, n);
+      } else {
+        const next = new Uint8Array(this.#buf.length + n);
+        next.set(this.#buf);
+        next.set(this.#chunk.subarray(0, n), this.#buf.length);
+        this.#buf = next;
+      }
       return true;
     } catch (e) {
       if (timedOut) throw new DeadlineError("deadline passed");
@@ -121,9 +125,9 @@ class Input {
     }
   }
 
-  /** Removes and returns the first `n` buffered bytes. */
+  /** Removes and returns the first `n` buffered bytes (a view: buffers are never written twice). */
   take(n: number): Uint8Array {
-    const out = this.#buf.slice(0, n);
+    const out = this.#buf.subarray(0, n);
     this.#buf = this.#buf.subarray(n);
     return out;
   }
