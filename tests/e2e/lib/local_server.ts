@@ -76,10 +76,10 @@ export async function startLocalServer(args: string[], env: Record<string, strin
   };
 }
 
-/** Resident memory of a process, in MB (Linux). */
+/** Resident memory of a process, in MB (`ps`: reading /proc needs Deno's --allow-all). */
 export async function rssMb(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const kb = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]);
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)], stdout: "piped" }).output();
+  const kb = Number(new TextDecoder().decode(out.stdout).trim());
   return Math.round(kb / 102.4) / 10;
 }
 
