@@ -46,12 +46,8 @@ export class RequestContext {
     this.entry = { fn, method: request.method };
   }
 
-  /** Whether the one log line was written (an answer was given). */
-  answered = false;
-
   /** A JSON answer, logged. */
   answer(status: number, body: unknown, extra: Record<string, string> = {}): Response {
-    this.answered = true;
     this.entry.status = status;
     this.entry.duration_ms = Math.round((performance.now() - this.#started) * 10) / 10;
     (this.options.log ?? ((line) => console.log(JSON.stringify(line))))(this.entry);
