@@ -4,6 +4,9 @@
  * embedded PostgreSQL (PGlite, data kept in `.northstar/pglite`) — or on a real one when
  * SUPABASE_DB_URL is set. It applies the migrations that are not applied yet, creates a
  * project and its API key on first start, and prints the endpoint, the key and a curl line.
+ * It never replaces a key it did not create: when its saved key no longer works (rotated
+ * elsewhere), it says so and exits; `--rotate-key` replaces the key on purpose.
+ * Connections are served by scripts/lib/http1_server.ts, which keeps none for ever.
  *
  *   deno run -A scripts/serve.ts [--port 54321] [--data .northstar/pglite]
  *                                [--project-name "My Agent"] [--rotate-key]
@@ -12,13 +15,14 @@
  */
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 import postgres from "npm:postgres@3.4.9";
+import { type GuardedStore, withCircuitBreaker } from "../supabase/functions/_shared/breaker.ts";
 import { hash_api_key } from "../supabase/functions/_shared/core.ts";
 import { optionsFromEnv } from "../supabase/functions/_shared/config.ts";
 import { createIngestHandler } from "../supabase/functions/_shared/ingest.ts";
-import { createPgStore } from "../supabase/functions/_shared/pg_store.ts";
+import { createResilientPgStore } from "../supabase/functions/_shared/pg_resilient.ts";
 import { createPgliteStore } from "../supabase/functions/_shared/pglite_store.ts";
 import { createPromptsHandler } from "../supabase/functions/_shared/prompts.ts";
-import type { Store } from "../supabase/functions/_shared/store.ts";
+import { serveHttp1 } from "./lib/http1_server.ts";
 import { migrate, type MigrationDb, pgliteMigrationDb, postgresMigrationDb } from "./lib/migrate.ts";
 import { createViewer } from "./lib/read_api.ts";
 
@@ -74,7 +78,7 @@ async function main() {
   const args = parseArgs(Deno.args);
   const url = Deno.env.get("SUPABASE_DB_URL");
   const options = optionsFromEnv();
-  let store: Store;
+  let store: GuardedStore;
   let db: MigrationDb;
   let close: () => Promise<void>;
   let where: string;
@@ -83,10 +87,9 @@ async function main() {
   if (url) {
     const sql = postgres(url, { onnotice: () => {}, max: 2, prepare: false });
     db = postgresMigrationDb(sql);
-    const pg = createPgStore(url, options);
-    store = pg;
+    store = createResilientPgStore(url, options);
     close = async () => {
-      await pg.close();
+      await store.close();
       await sql.end();
     };
     where = `PostgreSQL at ${new URL(url).host} (SUPABASE_DB_URL)`;
@@ -95,8 +98,12 @@ async function main() {
     await Deno.mkdir(args.data, { recursive: true });
     const lite = await PGlite.create(args.data);
     db = pgliteMigrationDb(lite);
-    store = createPgliteStore(lite);
-    close = () => lite.close();
+    // In process, PGlite is never unreachable; the breaker only guards against the unexpected.
+    store = withCircuitBreaker(createPgliteStore(lite), { probe: () => lite.query("SELECT 1") });
+    close = async () => {
+      await store.close();
+      await lite.close();
+    };
     where = `embedded PostgreSQL (PGlite), data in ${args.data}`;
     stateFile = `${args.data.replace(/\/+$/, "")}.json`;
   }
@@ -106,8 +113,30 @@ async function main() {
   try {
     local = JSON.parse(await Deno.readTextFile(stateFile));
   } catch { /* first start */ }
-  const works = local ? (await store.resolveApiKey(hash_api_key(local.api_key))) === local.project_id : false;
-  if (!local || !works || args.rotate) {
+  let action: "create" | "rotate" | "keep" = "keep";
+  if (!local) {
+    action = "create";
+  } else if (args.rotate) {
+    action = "rotate";
+  } else if ((await store.resolveApiKey(hash_api_key(local.api_key))) !== local.project_id) {
+    const [project] = await db.query("SELECT 1 AS found FROM private.projects WHERE id = $1::uuid", [
+      local.project_id,
+    ]);
+    // A key rotated or revoked elsewhere belongs to whoever did it: never revoke it here.
+    if (project) {
+      throw new KeyError(
+        `the API key saved in ${stateFile} no longer works for project ${local.project_id} ` +
+          `(it was rotated or revoked elsewhere). This server does not replace a key it did not create.\n` +
+          `  Use the current key in your clients, or issue a new one (this revokes the current key):\n` +
+          `    scripts/run.sh --rotate-key${
+            Deno.args.filter((a) => a !== "--rotate-key").map((a) => ` ${a}`).join("")
+          }`,
+      );
+    }
+    // The project is not in this database (a new database): creating it revokes nothing.
+    action = "create";
+  }
+  if (action !== "keep") {
     const project_id = local?.project_id ?? crypto.randomUUID();
     const project_name = local?.project_name ?? args.projectName;
     const api_key = newApiKey();
@@ -129,9 +158,11 @@ async function main() {
     projectId: local.project_id,
     projectName: local.project_name,
   });
-  const server = Deno.serve({
+  const server = serveHttp1({
     hostname: "127.0.0.1",
     port: args.port,
+    headersTimeoutMs: options.headersTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
     onListen: ({ port }) => {
       const base = `http://127.0.0.1:${port}/functions/v1`;
       const key = local!.api_key;
@@ -162,7 +193,10 @@ async function main() {
     });
   });
 
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.shutdown();
     await close();
     Deno.exit(0);
@@ -171,9 +205,12 @@ async function main() {
   Deno.addSignalListener("SIGTERM", stop);
 }
 
+/** A saved key that no longer works: the operator must choose (exit status 2). */
+class KeyError extends Error {}
+
 try {
   await main();
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
+  Deno.exit(e instanceof KeyError ? 2 : 1);
 }

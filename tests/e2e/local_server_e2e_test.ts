@@ -1,7 +1,10 @@
 // The README's first command: scripts/run.sh serves both functions on the embedded PGlite
 // database; its printed curl line sends the contract's example batch; data and key survive
-// a restart; --rotate-key replaces the key. Runs the real script in a subprocess.
+// a restart; --rotate-key replaces the key; a key rotated elsewhere is never replaced
+// silently. Runs the real script in a subprocess.
 import assert from "node:assert/strict";
+import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
+import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { requirePermissions } from "./_requires.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -36,6 +39,33 @@ async function start(data: string, extra: string[] = []) {
       await reader.cancel();
     },
   };
+}
+
+/** Runs the server expecting it to refuse to start: its exit status and what it printed. */
+async function startRefused(data: string) {
+  const child = new Deno.Command("bash", {
+    args: ["scripts/run.sh", "--port", "0", "--data", data],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { SUPABASE_DB_URL: "" },
+  }).spawn();
+  // A server that starts anyway is stopped, so that the test fails instead of hanging.
+  const timer = setTimeout(() => child.kill("SIGTERM"), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Runs `work` on the server's PGlite data directory (while the server is stopped). */
+async function onData<T>(data: string, work: (db: PGlite) => Promise<T>): Promise<T> {
+  const db = await PGlite.create(data);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
 }
 
 async function sh(command: string): Promise<string> {
@@ -107,6 +137,42 @@ Deno.test({
       });
       assert.equal(old.status, 401);
       await old.body?.cancel();
+      assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
+    } finally {
+      await server.stop();
+    }
+
+    // The operator rotates the key elsewhere (the dashboard's RPC); a restart must not undo it.
+    const project = server.out.match(/project: ([0-9a-f-]{36})/)![1];
+    const operatorKey = "ns_rotated_by_the_operator_0123456789";
+    const keysBefore = await onData(data, async (db) => {
+      await db.query("SELECT public.create_or_rotate_project_api_key($1::uuid, 'My Agent', $2::uuid, $3)", [
+        project,
+        crypto.randomUUID(),
+        hash_api_key(operatorKey),
+      ]);
+      return (await db.query<{ keys: string }>("SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k"))
+        .rows[0].keys;
+    });
+    const refused = await startRefused(data);
+    assert.notEqual(refused.code, 0, refused.stdout);
+    assert.match(refused.stderr, /no longer works/);
+    assert.match(refused.stderr, /scripts\/run\.sh --rotate-key/);
+    await onData(data, async (db) => {
+      const keys =
+        (await db.query<{ keys: string }>("SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k"))
+          .rows[0].keys;
+      assert.equal(keys, keysBefore, "no key was created or revoked");
+      const [row] = (await db.query<{ project_id: string }>("SELECT project_id FROM private.resolve_api_key($1)", [
+        hash_api_key(operatorKey),
+      ])).rows;
+      assert.equal(row?.project_id, project, "the operator's key still works");
+    });
+
+    // Asked explicitly, it rotates.
+    server = await start(data, ["--rotate-key"]);
+    try {
+      assert.ok(server.key !== operatorKey);
       assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
     } finally {
       await server.stop();

@@ -1,11 +1,15 @@
 /**
  * Settings of the functions from the environment (all optional):
  * NORTHSTAR_MAX_BODY_BYTES, NORTHSTAR_MAX_DECOMPRESSED_BYTES, NORTHSTAR_MAX_RECORDS,
- * NORTHSTAR_ALLOWED_ORIGINS (comma-separated; default `*`), NORTHSTAR_STATEMENT_TIMEOUT_MS.
+ * NORTHSTAR_ALLOWED_ORIGINS (comma-separated; default `*`), NORTHSTAR_STATEMENT_TIMEOUT_MS,
+ * NORTHSTAR_READ_TIMEOUT_MS, NORTHSTAR_RETRY_AFTER_SECONDS, NORTHSTAR_DB_CONNECT_TIMEOUT_MS,
+ * NORTHSTAR_DB_MAX_CONNECTIONS, NORTHSTAR_DB_POOL_WAIT_MS, NORTHSTAR_DB_PROBE_INTERVAL_MS;
+ * and for the local server only, NORTHSTAR_HEADERS_TIMEOUT_MS and NORTHSTAR_IDLE_TIMEOUT_MS.
  *
  * @module
  */
 import type { IngestOptions } from "./ingest.ts";
+import type { DatabaseOptions } from "./pg_resilient.ts";
 
 function number(name: string): number | undefined {
   const raw = Deno.env.get(name);
@@ -15,8 +19,16 @@ function number(name: string): number | undefined {
   return n;
 }
 
-/** The handlers' settings. */
-export function optionsFromEnv(): IngestOptions & { statementTimeoutMs?: number } {
+/** Settings of the local server's connections (scripts/serve.ts). */
+export interface ServerOptions {
+  /** Longest wait for a request's headers, ms (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Longest a kept-alive connection may stay silent between requests, ms (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+/** The handlers' settings, the database's, and the local server's. */
+export function optionsFromEnv(): IngestOptions & DatabaseOptions & ServerOptions {
   const origins = Deno.env.get("NORTHSTAR_ALLOWED_ORIGINS")?.split(",").map((o) => o.trim()).filter(Boolean);
   return {
     maxBodyBytes: number("NORTHSTAR_MAX_BODY_BYTES"),
@@ -24,6 +36,14 @@ export function optionsFromEnv(): IngestOptions & { statementTimeoutMs?: number 
     maxRecords: number("NORTHSTAR_MAX_RECORDS"),
     allowedOrigins: origins && origins.length > 0 ? origins : "*",
     statementTimeoutMs: number("NORTHSTAR_STATEMENT_TIMEOUT_MS"),
+    readTimeoutMs: number("NORTHSTAR_READ_TIMEOUT_MS"),
+    retryAfterSeconds: number("NORTHSTAR_RETRY_AFTER_SECONDS"),
+    connectTimeoutMs: number("NORTHSTAR_DB_CONNECT_TIMEOUT_MS"),
+    maxConnections: number("NORTHSTAR_DB_MAX_CONNECTIONS"),
+    poolWaitMs: number("NORTHSTAR_DB_POOL_WAIT_MS"),
+    probeIntervalMs: number("NORTHSTAR_DB_PROBE_INTERVAL_MS"),
+    headersTimeoutMs: number("NORTHSTAR_HEADERS_TIMEOUT_MS"),
+    idleTimeoutMs: number("NORTHSTAR_IDLE_TIMEOUT_MS"),
   };
 }
 

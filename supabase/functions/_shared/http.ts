@@ -1,6 +1,7 @@
 /**
  * HTTP helpers shared by the Edge Functions: CORS, JSON responses, and reading a request
- * body within a byte limit (optionally gzip-compressed) without buffering more than that.
+ * body within a byte limit (optionally gzip-compressed) without buffering more than that,
+ * and within a read deadline.
  *
  * @module
  */
@@ -31,7 +32,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 
 /** Why a body could not be read. */
 export class BodyError extends Error {
-  constructor(readonly status: 413 | 415 | 400, message: string) {
+  constructor(readonly status: 400 | 408 | 413 | 415, message: string) {
     super(message);
   }
 }
@@ -42,15 +43,57 @@ export interface BodyLimits {
   maxBodyBytes: number;
   /** Most bytes accepted after gzip decompression. */
   maxDecompressedBytes: number;
+  /** Longest the whole body may take to arrive, ms (default: no deadline) → 408. */
+  readTimeoutMs?: number;
 }
 
-async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
+/** The default read deadline of a whole request body (NORTHSTAR_READ_TIMEOUT_MS). */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+
+/** Resolves `"timeout"` after `ms`; `cancel()` stops the timer. */
+function timeout(ms: number): { promise: Promise<"timeout">; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), ms));
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * Reads `stream` to its end, refusing with 413 as soon as more than `cap` bytes came, with
+ * 408 when `deadline` (a `performance.now()` time) passes first, and with 400 `broken` when
+ * the stream fails (a client gone mid-body, or bad gzip data).
+ */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  cap: number,
+  what: string,
+  deadline: number | undefined,
+  broken: string,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
   try {
     while (true) {
-      const { done, value } = await reader.read();
+      let step: ReadableStreamReadResult<Uint8Array> | "timeout";
+      try {
+        if (deadline === undefined) {
+          step = await reader.read();
+        } else {
+          const timer = timeout(deadline - performance.now());
+          try {
+            step = await Promise.race([reader.read(), timer.promise]);
+          } finally {
+            timer.cancel();
+          }
+        }
+      } catch (e) {
+        if (e instanceof BodyError) throw e;
+        throw new BodyError(400, broken);
+      }
+      if (step === "timeout") {
+        throw new BodyError(408, `Request timeout: the body did not arrive within the read deadline`);
+      }
+      const { done, value } = step;
       if (done) break;
       total += value.length;
       if (total > cap) {
@@ -59,7 +102,9 @@ async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, what:
       chunks.push(value);
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    // Stops the transfer: whatever the client still sends is not read (on the local
+    // server, the connection is closed after the answer).
+    reader.cancel().catch(() => {});
   }
   const out = new Uint8Array(total);
   let at = 0;
@@ -74,7 +119,8 @@ async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, what:
  * The request body as bytes, refusing with 413 as soon as it is larger than allowed (by
  * its Content-Length, or while reading) — so an oversized body is never buffered whole —
  * and, for `Content-Encoding: gzip`, as soon as the decompressed bytes pass their limit
- * (a compression bomb costs at most that much memory).
+ * (a compression bomb costs at most that much memory); with 408 when the whole body has
+ * not arrived within `limits.readTimeoutMs`; with 400 when the body breaks off.
  */
 export async function readBody(request: Request, limits: BodyLimits): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
@@ -82,9 +128,10 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<Ui
     throw new BodyError(413, `Payload too large: the body exceeds the limit of ${limits.maxBodyBytes} bytes`);
   }
   if (!request.body) return new Uint8Array();
+  const deadline = limits.readTimeoutMs === undefined ? undefined : performance.now() + limits.readTimeoutMs;
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding === "identity" || encoding === "") {
-    return await readCapped(request.body, limits.maxBodyBytes, "body");
+    return await readCapped(request.body, limits.maxBodyBytes, "body", deadline, "Incomplete request body");
   }
   if (encoding !== "gzip") {
     throw new BodyError(415, `Unsupported Content-Encoding: ${encoding} (use gzip or none)`);
@@ -110,6 +157,8 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<Ui
       counted.pipeThrough(new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>),
       limits.maxDecompressedBytes,
       "decompressed body",
+      deadline,
+      "Invalid gzip body",
     );
   } catch (e) {
     if (e instanceof BodyError) throw e;

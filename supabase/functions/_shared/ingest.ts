@@ -6,8 +6,8 @@
  * @module
  */
 import { prepare_batch } from "./core.ts";
-import { BodyError, readBody } from "./http.ts";
-import { type CommonOptions, RequestContext } from "./request.ts";
+import { BodyError, DEFAULT_READ_TIMEOUT_MS, readBody } from "./http.ts";
+import { type CommonOptions, guardHandler } from "./request.ts";
 import type { Store } from "./store.ts";
 
 export { MESSAGES } from "./request.ts";
@@ -30,11 +30,11 @@ export function createIngestHandler(
   const limits = {
     maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
     maxDecompressedBytes: options.maxDecompressedBytes ?? 32 * 1024 * 1024,
+    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
   };
   const coreLimits = { maxBodyBytes: limits.maxDecompressedBytes, maxRecords: options.maxRecords ?? 10_000 };
 
-  return async (request) => {
-    const cx = new RequestContext("ingest-traces", request, options);
+  return guardHandler("ingest-traces", options, async (request, cx) => {
     const early = cx.opening();
     if (early) return early;
     const projectId = await cx.authenticate(store);
@@ -63,5 +63,5 @@ export function createIngestHandler(
       return cx.storeFailure(e);
     }
     return cx.answer(200, { accepted: true, counts: prepared.counts });
-  };
+  });
 }

@@ -145,3 +145,40 @@ Deno.test("database failures: refused data 400, unreachable 503 with Retry-After
   assert.equal(res.status, 500);
   assert.deepEqual(await res.json(), { error: MESSAGES.internal });
 });
+
+Deno.test("an unexpected exception becomes a logged JSON 500, never the runtime's plain text", async () => {
+  const { store, lines, handler } = setup();
+  // A store that hands back a project id the core refuses to stamp: prepare_batch throws.
+  store.keys.set(hash_api_key(KEY), "not-a-uuid");
+  const res = await handler(post(exampleA));
+  assert.equal(res.status, 500);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.deepEqual(await res.json(), { error: MESSAGES.internal });
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].status, 500);
+  assert.match(String(lines[0].error), /./);
+});
+
+Deno.test("a body that stops arriving gets 408 at the read deadline; one that breaks off gets 400", async () => {
+  const { handler } = setup({ readTimeoutMs: 200 });
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{"));
+    },
+  });
+  const started = performance.now();
+  const res = await handler(post(stalled));
+  const ms = performance.now() - started;
+  assert.equal(res.status, 408);
+  assert.match((await res.json()).error, /Request timeout/);
+  assert.ok(ms >= 190 && ms < 1500, `${ms} ms`);
+
+  const broken = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{"));
+      controller.error(new Error("connection reset"));
+    },
+  });
+  const res2 = await handler(post(broken));
+  assert.deepEqual([res2.status, (await res2.json()).error], [400, "Incomplete request body"]);
+});

@@ -79,3 +79,42 @@ Deno.test("prompts: 404s, 400s and the common HTTP rules", async () => {
   assert.equal(res.status, 405);
   await res.body?.cancel();
 });
+
+Deno.test("slug and label: NUL, lone surrogates and over-long values → 400 naming the field", async () => {
+  const { handler } = setup();
+  const raw = (text: string) =>
+    handler(new Request(RESOLVE, { method: "POST", body: text, headers: { authorization: `Bearer ${KEY}` } }));
+  const cases: [string, string, string][] = [
+    [`{"slug":"sum\\u0000marizer"}`, "slug", "nul_character"],
+    [`{"name":"\\u0000"}`, "name", "nul_character"],
+    [`{"slug":"summarizer","label":"\\ud800"}`, "label", "lone_surrogate"],
+    [`{"slug":"a\\udfffb"}`, "slug", "lone_surrogate"],
+    [JSON.stringify({ slug: "x".repeat(201) }), "slug", "too_long"],
+    [JSON.stringify({ slug: "summarizer", label: "😀".repeat(201) }), "label", "too_long"],
+  ];
+  for (const [text, path, code] of cases) {
+    const res = await raw(text);
+    const body = await res.json();
+    assert.equal(res.status, 400, text);
+    assert.deepEqual([body.errors[0].path, body.errors[0].code], [path, code], text);
+    assert.equal(body.error, body.errors[0].message);
+  }
+  // 200 characters (code points, so 400 UTF-16 units here) is allowed.
+  assert.equal((await raw(JSON.stringify({ slug: "😀".repeat(200) }))).status, 404);
+});
+
+Deno.test("a body over 64 KiB is refused 413 while streaming, before it ends", async () => {
+  const { handler } = setup();
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(new Uint8Array(16 * 1024).fill(0x20));
+    },
+  });
+  const res = await handler(
+    new Request(RESOLVE, { method: "POST", body: endless, headers: { authorization: `Bearer ${KEY}` } }),
+  );
+  assert.equal(res.status, 413);
+  assert.ok(pulled < 10, `${pulled} chunks pulled`);
+});

@@ -1,7 +1,7 @@
 /**
  * What every function does with a request before its own work: CORS, the one structured
- * log line, the OPTIONS preflight, the POST-only rule, the API key; and how a database
- * failure becomes an answer.
+ * log line, the OPTIONS preflight, the POST-only rule, the API key; how a database
+ * failure becomes an answer; and how an unexpected exception becomes a logged JSON 500.
  *
  * @module
  */
@@ -28,6 +28,8 @@ export interface CommonOptions {
   allowedOrigins?: AllowedOrigins;
   /** Seconds a client should wait after a 503 (default 5). */
   retryAfterSeconds?: number;
+  /** Longest a whole request body may take to arrive, ms (default 30 s) → 408. */
+  readTimeoutMs?: number;
   /** Where the one structured line per request goes (default console.log). */
   log?: (line: Record<string, unknown>) => void;
 }
@@ -88,4 +90,25 @@ export class RequestContext {
     }
     return this.answer(500, { error: MESSAGES.internal });
   }
+}
+
+/**
+ * Wraps a handler so that no exception escapes it: an unexpected one becomes a logged JSON
+ * `500 {"error": "Internal server error"}` (the runtime's own answer would be plain text,
+ * with no log line of ours).
+ */
+export function guardHandler(
+  fn: string,
+  options: CommonOptions,
+  handler: (request: Request, cx: RequestContext) => Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const cx = new RequestContext(fn, request, options);
+    try {
+      return await handler(request, cx);
+    } catch (e) {
+      cx.entry.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      return cx.answer(500, { error: MESSAGES.internal });
+    }
+  };
 }
