@@ -14,20 +14,38 @@ pub struct Limits {
     /// Deepest nesting of the whole document (the body object is level 1, so a
     /// record's `metadata` object is level 4). Between 4 and 128; default 128.
     pub max_depth: usize,
-    /// Most violations reported; more are counted but not listed. Default 100.
+    /// Most violations reported; more are counted but not listed (warnings too). Default 100.
     pub max_violations: usize,
+    /// Longest string value kept whole, in UTF-8 bytes of the decoded text; a longer one is
+    /// cut and marked (see `src/repair.rs`). At least 1024; default 1 MiB. Not applied when
+    /// `strict`.
+    pub max_field_bytes: usize,
+    /// Refuse instead of repair: NUL and unpaired surrogates are 400s, string values are
+    /// never cut, and at most 500 scores are accepted, as before repairs existed.
+    pub strict: bool,
 }
 
 /// Nesting can never be configured deeper than this: merged metadata is re-parsed with
 /// serde_json, whose recursion guard stops at 128.
 pub const MAX_DEPTH_CEILING: usize = 128;
 
-/// The contract's score cap per batch (upstream's `scores must contain at most 500 items`).
+/// The contract's score cap per batch (upstream's `scores must contain at most 500 items`),
+/// applied only in strict mode: otherwise scores count against `max_records` like the rest.
 pub const MAX_SCORES: usize = 500;
+
+/// Smallest `max_field_bytes`: a cut value must have room for its marker and some text.
+pub const MIN_FIELD_BYTES: usize = 1024;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 10 * 1024 * 1024, max_records: 10_000, max_depth: 128, max_violations: 100 }
+        Limits {
+            max_body_bytes: 10 * 1024 * 1024,
+            max_records: 10_000,
+            max_depth: 128,
+            max_violations: 100,
+            max_field_bytes: 1024 * 1024,
+            strict: false,
+        }
     }
 }
 
@@ -46,6 +64,9 @@ impl Limits {
         if self.max_violations == 0 {
             return Err("maxViolations must be at least 1".into());
         }
+        if self.max_field_bytes < MIN_FIELD_BYTES {
+            return Err(format!("maxFieldBytes must be at least {MIN_FIELD_BYTES}"));
+        }
         Ok(())
     }
 }
@@ -58,7 +79,9 @@ mod tests {
     fn defaults_are_the_documented_ones_and_valid() {
         let l = Limits::default();
         assert_eq!((l.max_body_bytes, l.max_records, l.max_depth, l.max_violations), (10_485_760, 10_000, 128, 100));
+        assert_eq!((l.max_field_bytes, l.strict), (1_048_576, false));
         assert!(l.check().is_ok());
+        assert!(Limits { max_field_bytes: 1023, ..l }.check().unwrap_err().contains("maxFieldBytes"));
     }
 
     #[test]
