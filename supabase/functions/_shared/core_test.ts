@@ -123,7 +123,14 @@ Deno.test("limits answer 413 and can be set per call", () => {
   assert.match(tooMany.error, /the limit is 2 records/);
   assert.throws(() => prepare_batch(exampleA, PROJECT, { maxDepth: 1 }), /maxDepth/);
   assert.throws(() => prepare_batch(exampleA, PROJECT, { maxRecordz: 1 } as never), /invalid limits/);
-  assert.deepEqual(default_limits(), { maxBodyBytes: 10485760, maxRecords: 10000, maxDepth: 128, maxViolations: 100 });
+  assert.deepEqual(default_limits(), {
+    maxBodyBytes: 16777216,
+    maxRecords: 10000,
+    maxDepth: 128,
+    maxViolations: 100,
+    maxFieldBytes: 1048576,
+    strict: false,
+  });
 });
 
 Deno.test("a project id that is not a UUID is the caller's bug and throws", () => {
