@@ -71,6 +71,22 @@ function freshText(from: string, to: string): string {
   return text.replace(from, to);
 }
 
+/** About `size` bytes of SDK-shaped batch: events with 200 KB tool outputs. */
+function bigBatch(size: number) {
+  const sent = freshExample();
+  const output = "tool output ".repeat(200_000 / 12);
+  const count = Math.ceil(size / output.length);
+  sent.events = Array.from({ length: count }, () => ({
+    id: crypto.randomUUID(),
+    run_id: sent.runs[0].id,
+    type: "tool_result",
+    created_at: "2025-03-01T12:00:01.000000Z",
+    content: output,
+    attributes: {},
+  }));
+  return sent;
+}
+
 for (const [label, open] of [["PostgreSQL 15", () => onPostgres(url!)], ["PGlite", onPglite]] as const) {
   Deno.test({
     name: `repairs instead of refusals end to end on ${label}`,
@@ -209,22 +225,6 @@ for (const [label, open] of [["PostgreSQL 15", () => onPostgres(url!)], ["PGlite
           assert.equal(n.n, 501);
           await nextBatchIsStored();
         });
-
-        /** About `size` bytes of SDK-shaped batch: events with 200 KB tool outputs. */
-        function bigBatch(size: number) {
-          const sent = freshExample();
-          const output = "tool output ".repeat(200_000 / 12);
-          const count = Math.ceil(size / output.length);
-          sent.events = Array.from({ length: count }, () => ({
-            id: crypto.randomUUID(),
-            run_id: sent.runs[0].id,
-            type: "tool_result",
-            created_at: "2025-03-01T12:00:01.000000Z",
-            content: output,
-            attributes: {},
-          }));
-          return sent;
-        }
 
         await t.step("a 12 MiB body (between the old 10 MiB and the new 16 MiB limit): 200, stored", async () => {
           const sent = bigBatch(12 * MIB);

@@ -35,7 +35,10 @@ export function createPgliteStore(db: PGlite): Store {
             ]);
           }
           if (b.warning_rows) {
-            await tx.query("SELECT private.record_ingest_warnings($1::uuid, $2::text::jsonb)", [projectId, b.warning_rows]);
+            await tx.query("SELECT private.record_ingest_warnings($1::uuid, $2::text::jsonb)", [
+              projectId,
+              b.warning_rows,
+            ]);
           }
         });
       }),
