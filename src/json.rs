@@ -6,7 +6,9 @@
 //! tree is ever built for free-form values (metadata, attributes, content, …), and
 //! every problem is known together with where it is. It checks:
 //! - JSON syntax (RFC 8259), reported with line, column and the record field it was in;
-//! - `\u0000` escapes and unpaired surrogate escapes, which `jsonb` refuses;
+//! - `\u0000` escapes and unpaired surrogate escapes, which `jsonb` refuses, and strings
+//!   longer than the field limit: flagged on the value ([`Val::fix`]) for `src/repair.rs`
+//!   (or, in strict mode, a violation), so only flagged values are ever read again;
 //! - nesting depth, against `Limits::max_depth`;
 //! - number literals PostgreSQL's `numeric` would overflow on.
 //!
