@@ -13,7 +13,7 @@ use crate::limits::{Limits, MAX_SCORES};
 use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
 use crate::order::{parents_first, IdIndex, KeyTable, ParentProblem};
 use crate::validate::{self, Context, FIELD_NAMES};
-use crate::violation::{At, Code, Rejection, Violations, Warning};
+use crate::violation::{At, Code, Rejection, Violations, Warning, Warnings};
 
 /// How many records of each kind a batch holds, after merging records that share an id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -43,14 +43,16 @@ pub struct PreparedBatch {
     ascii: bool,
     /// Records per kind.
     pub counts: Counts,
-    /// The repairs made, in the order found (all of them; a response lists the first
-    /// `Limits::max_violations`).
+    /// The repairs made, in the order found (up to `MAX_WARNINGS_KEPT`; a response lists
+    /// the first `Limits::max_violations`).
     pub warnings: Vec<Warning>,
+    /// How many repairs were made, kept or not.
+    pub warnings_total: usize,
 }
 
 impl PreparedBatch {
     pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts) -> Self {
-        PreparedBatch { text, ends, ascii, counts, warnings: Vec::new() }
+        PreparedBatch { text, ends, ascii, counts, warnings: Vec::new(), warnings_total: 0 }
     }
 
     /// Every warning as a JSON array text for `private.record_ingest_warnings`: objects of
@@ -122,7 +124,7 @@ pub struct CheckedBatch<'a> {
     /// Some records were merged.
     pub merged: bool,
     /// The repairs made.
-    pub warnings: Vec<Warning>,
+    pub warnings: Warnings,
 }
 
 impl CheckedBatch<'_> {
@@ -143,7 +145,8 @@ impl CheckedBatch<'_> {
 pub fn prepare_batch(body: &[u8], project_id: Uuid, limits: &Limits) -> Result<PreparedBatch, Rejection> {
     let mut checked = check_batch(body, Some(project_id), limits)?;
     let mut prepared = crate::emit::write(&checked, project_id);
-    prepared.warnings = std::mem::take(&mut checked.warnings);
+    let warnings = std::mem::take(&mut checked.warnings);
+    (prepared.warnings, prepared.warnings_total) = (warnings.list, warnings.total);
     Ok(prepared)
 }
 
@@ -154,12 +157,18 @@ pub struct Validated {
     pub counts: Counts,
     /// The repairs `prepare_batch` would make.
     pub warnings: Vec<Warning>,
+    /// How many, kept or not.
+    pub warnings_total: usize,
 }
 
 /// Validates a batch with the same rules, for browsers and tools: no project is known, so
 /// a client `project_id` only has to be a UUID.
 pub fn validate_batch(body: &[u8], limits: &Limits) -> Result<Validated, Rejection> {
-    check_batch(body, None, limits).map(|c| Validated { counts: c.counts(), warnings: c.warnings })
+    check_batch(body, None, limits).map(|c| Validated {
+        counts: c.counts(),
+        warnings: c.warnings.list,
+        warnings_total: c.warnings.total,
+    })
 }
 
 /// Every rule, in the contract's order; returns the typed batch or all violations.
@@ -233,7 +242,7 @@ pub fn check_batch<'a>(
         }
     }
 
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
     let mut cx = Context {
         violations: &mut violations,
         warnings: &mut warnings,

@@ -12,7 +12,7 @@ use crate::formats::{is_valid_timestamp, parse_uuid};
 use crate::json::{Fields, Problem, Val};
 use crate::model::{Event, EventType, Json, PromptLink, Run, Score, ScoreDataType, Session, Span, SpanKind, Status};
 use crate::text::js_trim;
-use crate::violation::{At, Code, Violation, Violations, Warning};
+use crate::violation::{At, Code, Violation, Violations, Warning, Warnings};
 use std::borrow::Cow;
 
 /// Allowed keys of each record kind, in the contract's order; the index of a name is its
@@ -59,7 +59,7 @@ pub struct Context<'v> {
     /// Where violations go.
     pub violations: &'v mut Violations,
     /// Where the repairs made go.
-    pub warnings: &'v mut Vec<Warning>,
+    pub warnings: &'v mut Warnings,
     /// The API key's project, when known: a client-sent `project_id` must equal it.
     pub project_id: Option<Uuid>,
     /// `Limits::max_depth`.

@@ -180,6 +180,30 @@ fn uuid_text<S: serde::Serializer>(id: &uuid::Uuid, s: S) -> Result<S::Ok, S::Er
     s.serialize_str(&crate::formats::format_uuid(*id))
 }
 
+/// Most warnings kept per batch, for the response and the database; more are counted. A
+/// bound on memory: a body made of nothing but NULs would otherwise cost a warning (a few
+/// hundred bytes) per eight bytes of body.
+pub const MAX_WARNINGS_KEPT: usize = 10_000;
+
+/// The repairs of a batch: the first [`MAX_WARNINGS_KEPT`], and how many in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warnings {
+    /// The warnings kept, in the order found.
+    pub list: Vec<Warning>,
+    /// How many there were.
+    pub total: usize,
+}
+
+impl Warnings {
+    /// Records one warning.
+    pub fn push(&mut self, warning: Warning) {
+        self.total += 1;
+        if self.list.len() < MAX_WARNINGS_KEPT {
+            self.list.push(warning);
+        }
+    }
+}
+
 /// The warnings of a batch as a response carries them: at most `Limits::max_violations`,
 /// with how many there were in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -193,10 +217,10 @@ pub struct WarningList<'a> {
 }
 
 impl<'a> WarningList<'a> {
-    /// The first `cap` of `warnings` (at least one).
-    pub fn capped(warnings: &'a [Warning], cap: usize) -> Self {
+    /// The first `cap` of `warnings` (at least one), of `total` in all.
+    pub fn capped(warnings: &'a [Warning], total: usize, cap: usize) -> Self {
         let list: Vec<&Violation> = warnings.iter().take(cap.max(1)).map(|w| &w.what).collect();
-        WarningList { truncated: list.len() < warnings.len(), total: warnings.len(), list }
+        WarningList { truncated: list.len() < total, total, list }
     }
 }
 

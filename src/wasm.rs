@@ -103,7 +103,7 @@ fn prepared_to_js(batch: &PreparedBatch, max_violations: usize) -> Result<JsValu
     let warnings = if batch.warnings.is_empty() {
         JsValue::UNDEFINED
     } else {
-        to_js(&WarningKeys::of(&batch.warnings, max_violations, Some(batch.warning_rows())))?
+        to_js(&WarningKeys::of(&batch.warnings, batch.warnings_total, max_violations, Some(batch.warning_rows())))?
     };
     Ok(prepared_batch_object(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5, warnings))
 }
@@ -119,8 +119,8 @@ struct WarningKeys<'a> {
 }
 
 impl<'a> WarningKeys<'a> {
-    fn of(warnings: &'a [crate::Warning], cap: usize, warning_rows: Option<String>) -> Self {
-        let list = crate::violation::WarningList::capped(warnings, cap);
+    fn of(warnings: &'a [crate::Warning], total: usize, cap: usize, warning_rows: Option<String>) -> Self {
+        let list = crate::violation::WarningList::capped(warnings, total, cap);
         WarningKeys {
             warnings: list.list,
             warnings_total: list.total,
@@ -213,7 +213,8 @@ pub fn validate_batch(
     };
     match crate::validate_batch(&bytes, &limits) {
         Ok(v) => {
-            let warnings = (!v.warnings.is_empty()).then(|| WarningKeys::of(&v.warnings, limits.max_violations, None));
+            let warnings = (v.warnings_total > 0)
+                .then(|| WarningKeys::of(&v.warnings, v.warnings_total, limits.max_violations, None));
             to_js(&Validated { ok: true, counts: v.counts, warnings })
         }
         Err(r) => rejected(&r),

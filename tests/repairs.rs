@@ -219,3 +219,27 @@ proptest! {
         prop_assert!(p.warnings.iter().all(|w| w.what.path == "spans[2].attributes.tool_type"));
     }
 }
+
+#[test]
+fn warnings_kept_are_bounded_but_all_counted() {
+    let mut body = example_a();
+    let event = body["events"][0].clone();
+    let events: Vec<Value> = (0..2600u128)
+        .map(|i| {
+            let mut e = event.clone();
+            e["id"] = json!(Uuid::from_u128(i + 1).to_string());
+            e
+        })
+        .collect();
+    body["events"] = json!(events);
+    // Four repairs per event: a NUL and a lone surrogate in content and in attributes.
+    let text = body
+        .to_string()
+        .replace(r#""content":"Find the current API documentation.""#, r#""content":["\u0000","\ud800"]"#)
+        .replace(r#""attributes":{},"content":["#, r#""attributes":{"a":"\u0000","b":"\udc00"},"content":["#);
+    let p = prepare_text(&text, &Limits::default());
+    assert_eq!(p.warnings_total, 10_400);
+    assert_eq!(p.warnings.len(), northstar_core::violation::MAX_WARNINGS_KEPT);
+    let v = validate_batch(text.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!((v.warnings.len(), v.warnings_total), (10_000, 10_400));
+}
