@@ -5,18 +5,25 @@
 export interface Violation { path: string; code: string; message: string }
 /** Records per kind, after records sharing an id were merged. */
 export interface Counts { sessions: number; runs: number; spans: number; events: number; prompt_links: number; scores: number }
-/** A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter. */
-export interface PreparedBatch {
+/** What was repaired to store a batch (same shape as a violation): the first `maxViolations`, how many in all, and whether the list is cut. */
+export interface Warnings { warnings: Violation[]; warnings_total: number; warnings_truncated: boolean }
+/**
+ * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter.
+ * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
+ * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
+ */
+export interface PreparedBatch extends Partial<Warnings> {
     ok: true;
     sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
     counts: Counts;
+    warning_rows?: string;
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
 export type PrepareResult = PreparedBatch | RejectedBatch;
-export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
-/** Bounds on one batch; every field is optional and falls back to its default. */
-export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+export type ValidateResult = ({ ok: true; counts: Counts } & Partial<Warnings>) | RejectedBatch;
+/** Bounds on one batch; every field is optional and falls back to its default. `strict` refuses what would be repaired. */
+export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number; maxFieldBytes?: number; strict?: boolean }
 /** How a prompt version describes one of its variables. */
 export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 

@@ -155,8 +155,8 @@ async function main() {
   const prompts = createPromptsHandler(store, options);
   const viewer = createViewer({
     query: (q, p) => db.query(q, p),
-    projectId: local.project_id,
-    projectName: local.project_name,
+    projectId: local!.project_id,
+    projectName: local!.project_name,
   });
   const server = serveHttp1({
     hostname: "127.0.0.1",

@@ -49,6 +49,8 @@ for (const file of files.length > 0 ? files : ["-"]) {
       const order = JSON.parse(result.spans).map((s: { name: string }) => s.name).join(" → ");
       if (order) console.log(`  spans, parents first: ${order}`);
     }
+    for (const w of result.warnings ?? []) console.log(`  repaired: ${w.path}  [${w.code}]  ${w.message}`);
+    if (result.warnings_truncated) console.log(`  … ${result.warnings_total! - result.warnings!.length} more repairs`);
   } else {
     console.log(`${file}: refused with HTTP ${result.status}: ${result.error}`);
     for (const v of result.errors) console.log(`  ${v.path}  [${v.code}]  ${v.message}`);

@@ -8,12 +8,12 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::json::{parse_body, Body, Item, List, Parsed, LIST_NAMES};
+use crate::json::{parse_body_flagging_long, Body, Item, List, Parsed, LIST_NAMES};
 use crate::limits::{Limits, MAX_SCORES};
 use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
 use crate::order::{parents_first, IdIndex, KeyTable, ParentProblem};
 use crate::validate::{self, Context, FIELD_NAMES};
-use crate::violation::{At, Code, Rejection, Violations};
+use crate::violation::{At, Code, Rejection, Violations, Warning, Warnings};
 
 /// How many records of each kind a batch holds, after merging records that share an id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -43,11 +43,22 @@ pub struct PreparedBatch {
     ascii: bool,
     /// Records per kind.
     pub counts: Counts,
+    /// The repairs made, in the order found (up to `MAX_WARNINGS_KEPT`; a response lists
+    /// the first `Limits::max_violations`).
+    pub warnings: Vec<Warning>,
+    /// How many repairs were made, kept or not.
+    pub warnings_total: usize,
 }
 
 impl PreparedBatch {
     pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts) -> Self {
-        PreparedBatch { text, ends, ascii, counts }
+        PreparedBatch { text, ends, ascii, counts, warnings: Vec::new(), warnings_total: 0 }
+    }
+
+    /// Every warning as a JSON array text for `private.record_ingest_warnings`: objects of
+    /// `kind`, `record_id`, `path`, `code`, `message`.
+    pub fn warning_rows(&self) -> String {
+        serde_json::to_string(&self.warnings).unwrap_or_else(|_| "[]".into())
     }
 
     /// List `k`, in [`LIST_NAMES`] order.
@@ -112,6 +123,8 @@ pub struct CheckedBatch<'a> {
     pub ascii: bool,
     /// Some records were merged.
     pub merged: bool,
+    /// The repairs made.
+    pub warnings: Warnings,
 }
 
 impl CheckedBatch<'_> {
@@ -130,14 +143,32 @@ impl CheckedBatch<'_> {
 
 /// Validates and prepares a batch for the project of the API key.
 pub fn prepare_batch(body: &[u8], project_id: Uuid, limits: &Limits) -> Result<PreparedBatch, Rejection> {
-    let checked = check_batch(body, Some(project_id), limits)?;
-    Ok(crate::emit::write(&checked, project_id))
+    let mut checked = check_batch(body, Some(project_id), limits)?;
+    let mut prepared = crate::emit::write(&checked, project_id);
+    let warnings = std::mem::take(&mut checked.warnings);
+    (prepared.warnings, prepared.warnings_total) = (warnings.list, warnings.total);
+    Ok(prepared)
+}
+
+/// What `validate_batch` finds in a valid batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validated {
+    /// Records per kind.
+    pub counts: Counts,
+    /// The repairs `prepare_batch` would make.
+    pub warnings: Vec<Warning>,
+    /// How many, kept or not.
+    pub warnings_total: usize,
 }
 
 /// Validates a batch with the same rules, for browsers and tools: no project is known, so
 /// a client `project_id` only has to be a UUID.
-pub fn validate_batch(body: &[u8], limits: &Limits) -> Result<Counts, Rejection> {
-    check_batch(body, None, limits).map(|c| c.counts())
+pub fn validate_batch(body: &[u8], limits: &Limits) -> Result<Validated, Rejection> {
+    check_batch(body, None, limits).map(|c| Validated {
+        counts: c.counts(),
+        warnings: c.warnings.list,
+        warnings_total: c.warnings.total,
+    })
 }
 
 /// Every rule, in the contract's order; returns the typed batch or all violations.
@@ -166,7 +197,10 @@ pub fn check_batch<'a>(
             format!("Invalid JSON body: not valid UTF-8 at byte {}", e.valid_up_to()),
         )
     };
-    let (top, ascii) = match parse_body(body, &FIELD_NAMES, limits.max_records, limits.max_depth) {
+    // Outside strict mode, strings longer than the field limit are flagged for the cut.
+    let max_string = if limits.strict { usize::MAX } else { limits.max_field_bytes };
+    let parsed = parse_body_flagging_long(body, &FIELD_NAMES, limits.max_records, limits.max_depth, max_string);
+    let (top, ascii) = match parsed {
         Err(e) => {
             let text = std::str::from_utf8(body).map_err(utf8_error)?;
             let path = e.path.clone().unwrap_or_else(|| "$".into());
@@ -208,7 +242,15 @@ pub fn check_batch<'a>(
         }
     }
 
-    let mut cx = Context { violations: &mut violations, project_id, max_depth: limits.max_depth };
+    let mut warnings = Warnings::default();
+    let mut cx = Context {
+        violations: &mut violations,
+        warnings: &mut warnings,
+        project_id,
+        max_depth: limits.max_depth,
+        max_field_bytes: limits.max_field_bytes,
+        strict: limits.strict,
+    };
     let sent_bytes = std::array::from_fn(|k| match &top.lists[k] {
         Some(List::Items(_, len)) => *len,
         _ => 0,
@@ -227,7 +269,9 @@ pub fn check_batch<'a>(
         ascii,
         ..CheckedBatch::default()
     };
-    if items(5).len() > MAX_SCORES {
+    // The SDK's low-level client sends its whole score queue at once: outside strict mode
+    // scores are bounded by `max_records` like every other record.
+    if limits.strict && items(5).len() > MAX_SCORES {
         cx.violations.push(
             "scores".into(),
             Code::TooManyItems,
@@ -252,6 +296,7 @@ pub fn check_batch<'a>(
     let span_ids = span_ids.unwrap_or_else(|| IdIndex::ids(batch.spans.iter().map(|(_, s)| s.id)));
 
     check_references(&mut batch, &span_ids, &mut violations);
+    batch.warnings = warnings;
     if violations.is_empty() {
         Ok(batch)
     } else {

@@ -6,7 +6,9 @@
 //! tree is ever built for free-form values (metadata, attributes, content, …), and
 //! every problem is known together with where it is. It checks:
 //! - JSON syntax (RFC 8259), reported with line, column and the record field it was in;
-//! - `\u0000` escapes and unpaired surrogate escapes, which `jsonb` refuses;
+//! - `\u0000` escapes and unpaired surrogate escapes, which `jsonb` refuses, and strings
+//!   longer than the field limit: flagged on the value ([`Val::fix`]) for `src/repair.rs`
+//!   (or, in strict mode, a violation), so only flagged values are ever read again;
 //! - nesting depth, against `Limits::max_depth`;
 //! - number literals PostgreSQL's `numeric` would overflow on.
 //!
@@ -30,8 +32,10 @@ const MAX_UNKNOWN_KEPT: usize = 8;
 pub struct Val<'a> {
     /// The exact JSON text of the value.
     pub text: &'a str,
-    /// The first NUL, unpaired surrogate, over-deep nesting or oversized number inside.
+    /// The first over-deep nesting or oversized number inside.
     pub problem: Option<Problem>,
+    /// What inside may be repaired: [`FIX_NUL`], [`FIX_LONE_SURROGATE`], [`FIX_LONG`] bits.
+    pub fix: u8,
     /// For a string: whether it holds escapes (so it must be decoded, not borrowed).
     pub escaped: bool,
 }
@@ -48,7 +52,7 @@ impl<'a> Val<'a> {
         if !self.text.starts_with('"') {
             return Ok(None);
         }
-        if let Some(p) = self.problem {
+        if let Some(p) = self.char_problem() {
             return Err(p);
         }
         let inner = &self.text[1..self.text.len() - 1];
@@ -56,6 +60,26 @@ impl<'a> Val<'a> {
             return Ok(Some(Cow::Borrowed(inner)));
         }
         unescape(inner).map(|s| Some(Cow::Owned(s)))
+    }
+}
+
+/// [`Val::fix`] bit: a `\u0000` escape inside.
+pub const FIX_NUL: u8 = 1;
+/// [`Val::fix`] bit: an unpaired surrogate escape inside.
+pub const FIX_LONE_SURROGATE: u8 = 2;
+/// [`Val::fix`] bit: a string value inside is longer (as written) than the field limit.
+pub const FIX_LONG: u8 = 4;
+
+impl Val<'_> {
+    /// The character problem strict mode refuses: NUL first, then unpaired surrogates.
+    pub fn char_problem(&self) -> Option<Problem> {
+        if self.fix & FIX_NUL != 0 {
+            Some(Problem::Nul)
+        } else if self.fix & FIX_LONE_SURROGATE != 0 {
+            Some(Problem::LoneSurrogate)
+        } else {
+            None
+        }
     }
 }
 
@@ -172,7 +196,20 @@ pub fn parse_body<'a>(
     max_records: usize,
     max_depth: usize,
 ) -> Result<Parsed<'a>, SyntaxError> {
-    let mut r = Reader { b: body, i: 0, max_depth, budget: max_records, seen: 0, stack: Vec::new(), ascii: true };
+    parse_body_flagging_long(body, field_names, max_records, max_depth, usize::MAX)
+}
+
+/// [`parse_body`], also flagging ([`FIX_LONG`]) values holding a string whose text as
+/// written is longer than `max_string` bytes (its decoded text is at most that long).
+pub fn parse_body_flagging_long<'a>(
+    body: &'a [u8],
+    field_names: &'static [&'static [&'static str]; 6],
+    max_records: usize,
+    max_depth: usize,
+    max_string: usize,
+) -> Result<Parsed<'a>, SyntaxError> {
+    let mut r =
+        Reader { b: body, i: 0, max_depth, max_string, budget: max_records, seen: 0, stack: Vec::new(), ascii: true };
     r.ws();
     let body = if r.peek() == Some(b'{') {
         Body::Object(Box::new(r.top(field_names)?))
@@ -212,6 +249,8 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     max_depth: usize,
+    /// Longest string value (as written, without quotes) not flagged [`FIX_LONG`].
+    max_string: usize,
     budget: usize,
     seen: usize,
     /// Open containers while skimming a value: true for objects.
@@ -293,9 +332,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a key and its colon; returns the key's raw inner text and whether it has
-    /// escapes.
-    fn key(&mut self) -> Res<(&'a str, bool, Option<Problem>)> {
+    /// Reads a key and its colon; returns the key's raw inner text, whether it has
+    /// escapes, and its [`FIX_NUL`] / [`FIX_LONE_SURROGATE`] bits.
+    fn key(&mut self) -> Res<(&'a str, bool, u8)> {
         self.ws();
         if self.peek() != Some(b'"') {
             return Err(self.err("expected a string key"));
@@ -407,13 +446,13 @@ impl<'a> Reader<'a> {
             self.ws();
             let expected = names.get(next).copied().filter(|name| self.at_key(name));
             let (key, escaped, problem) = match expected {
-                Some(name) => (name, false, None),
+                Some(name) => (name, false, 0),
                 None => self.key()?,
             };
             self.ws();
             let slot = match expected {
                 Some(_) => Some(next),
-                None if escaped || problem.is_some() => None,
+                None if escaped || problem != 0 => None,
                 None => slot_of(names, key),
             };
             if let Some(s) = slot {
@@ -454,10 +493,14 @@ impl<'a> Reader<'a> {
         let start = self.i;
         // Most values are strings: read them without the container machinery.
         if self.peek() == Some(b'"') {
-            let (escaped, problem) = self.string()?;
-            return Ok(Val { text: self.str(start), problem, escaped });
+            let (escaped, mut fix) = self.string()?;
+            if self.i - start - 2 > self.max_string {
+                fix |= FIX_LONG;
+            }
+            return Ok(Val { text: self.str(start), problem: None, fix, escaped });
         }
         let mut problem = None;
+        let mut fix = 0;
         let mut escaped = false;
         self.stack.clear();
         loop {
@@ -472,10 +515,7 @@ impl<'a> Reader<'a> {
                         // empty object: fall through to "after a value"
                     } else {
                         self.stack.push(true);
-                        let (_, _, p) = self.key()?;
-                        if let Some(p) = p {
-                            note(&mut problem, p);
-                        }
+                        fix |= self.key()?.2;
                         continue;
                     }
                 }
@@ -489,10 +529,12 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Some(b'"') => {
-                    let (e, p) = self.string()?;
+                    let string_start = self.i;
+                    let (e, f) = self.string()?;
                     escaped |= e;
-                    if let Some(p) = p {
-                        note(&mut problem, p);
+                    fix |= f;
+                    if self.i - string_start - 2 > self.max_string {
+                        fix |= FIX_LONG;
                     }
                 }
                 Some(b'-' | b'0'..=b'9') => {
@@ -509,14 +551,11 @@ impl<'a> Reader<'a> {
             // After a value: close containers or move to the next element.
             loop {
                 let Some(&is_object) = self.stack.last() else {
-                    return Ok(Val { text: self.str(start), problem, escaped });
+                    return Ok(Val { text: self.str(start), problem, fix, escaped });
                 };
                 if self.more(if is_object { b'}' } else { b']' })? {
                     if is_object {
-                        let (_, _, p) = self.key()?;
-                        if let Some(p) = p {
-                            note(&mut problem, p);
-                        }
+                        fix |= self.key()?.2;
                     }
                     break;
                 }
@@ -576,13 +615,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a string from its opening quote; returns whether it has escapes and its first
-    /// problem. Plain stretches are skimmed eight bytes at a time.
-    fn string(&mut self) -> Res<(bool, Option<Problem>)> {
+    /// Reads a string from its opening quote; returns whether it has escapes and its
+    /// [`FIX_NUL`] / [`FIX_LONE_SURROGATE`] bits. Plain stretches are skimmed sixteen bytes
+    /// at a time.
+    fn string(&mut self) -> Res<(bool, u8)> {
         self.i += 1;
         let b = self.b;
         let mut escaped = false;
-        let mut problem = None;
+        let mut problem = 0;
         loop {
             self.i += skim(&b[self.i..]);
             match b.get(self.i) {
@@ -599,17 +639,17 @@ impl<'a> Reader<'a> {
                             let cp = self.hex4(self.i + 2)?;
                             self.i += 6;
                             if cp == 0 {
-                                note(&mut problem, Problem::Nul);
+                                problem |= FIX_NUL;
                             } else if (0xD800..0xDC00).contains(&cp) {
                                 let pair = b.get(self.i) == Some(&b'\\') && b.get(self.i + 1) == Some(&b'u');
                                 let low = if pair { self.hex4(self.i + 2)? } else { 0 };
                                 if (0xDC00..0xE000).contains(&low) {
                                     self.i += 6;
                                 } else {
-                                    note(&mut problem, Problem::LoneSurrogate);
+                                    problem |= FIX_LONE_SURROGATE;
                                 }
                             } else if (0xDC00..0xE000).contains(&cp) {
-                                note(&mut problem, Problem::LoneSurrogate);
+                                problem |= FIX_LONE_SURROGATE;
                             }
                         }
                         _ => return Err(self.err("invalid escape in string")),
@@ -725,9 +765,9 @@ fn slot_of(names: &[&str], key: &str) -> Option<usize> {
 }
 
 /// Decodes a key's inner text; `Err` for an unpaired surrogate.
-fn decoded_key(raw: &str, escaped: bool, problem: Option<Problem>) -> Result<Cow<'_, str>, Problem> {
-    match problem {
-        Some(Problem::LoneSurrogate) => Err(Problem::LoneSurrogate),
+fn decoded_key(raw: &str, escaped: bool, fix: u8) -> Result<Cow<'_, str>, Problem> {
+    match fix {
+        _ if fix & FIX_LONE_SURROGATE != 0 => Err(Problem::LoneSurrogate),
         _ if !escaped => Ok(Cow::Borrowed(raw)),
         _ => unescape(raw).map(Cow::Owned),
     }
@@ -781,8 +821,16 @@ mod tests {
 
     /// Reads one value at the top with a depth limit of 8.
     fn one(text: &str) -> Val<'_> {
-        let mut r =
-            Reader { b: text.as_bytes(), i: 0, max_depth: 8, budget: 0, seen: 0, stack: Vec::new(), ascii: true };
+        let mut r = Reader {
+            b: text.as_bytes(),
+            i: 0,
+            max_depth: 8,
+            max_string: 16,
+            budget: 0,
+            seen: 0,
+            stack: Vec::new(),
+            ascii: true,
+        };
         let v = r.value(0).unwrap();
         r.ws();
         assert_eq!(r.i, text.len(), "whole text read");
@@ -800,13 +848,17 @@ mod tests {
 
     #[test]
     fn problems_are_noted_not_fatal() {
-        assert_eq!(one(r#"{"a":"x\u0000"}"#).problem, Some(Problem::Nul));
-        assert_eq!(one(r#"{"a\u0000":1}"#).problem, Some(Problem::Nul));
-        assert_eq!(one(r#"["\\u0000"]"#).problem, None);
-        assert_eq!(one(r#"["\ud800"]"#).problem, Some(Problem::LoneSurrogate));
-        assert_eq!(one(r#"["\udc00\ud800"]"#).problem, Some(Problem::LoneSurrogate));
-        assert_eq!(one(r#"["\ud800\u0041"]"#).problem, Some(Problem::LoneSurrogate));
-        assert_eq!(one(r#"["\uD83D\uDE00 and long enough text to use the word loop"]"#).problem, None);
+        assert_eq!(one(r#"{"a":"x\u0000"}"#).fix, FIX_NUL);
+        assert_eq!(one(r#"{"a\u0000":1}"#).fix, FIX_NUL);
+        assert_eq!(one(r#"["\\u0000"]"#).fix, 0);
+        assert_eq!(one(r#"["\ud800"]"#).fix, FIX_LONE_SURROGATE);
+        assert_eq!(one(r#"["\udc00\ud800"]"#).fix, FIX_LONE_SURROGATE);
+        assert_eq!(one(r#"["\ud800\u0041", "\u0000"]"#).fix, FIX_LONE_SURROGATE | FIX_NUL);
+        assert_eq!(one(r#"["\uD83D\uDE00abc"]"#).fix, 0);
+        assert_eq!(one(r#"["\uD83D\uDE00 and long enough"]"#).fix, FIX_LONG);
+        assert_eq!(one(r#""exactly sixteen!""#).fix, 0);
+        assert_eq!(one(r#""seventeen bytes!!""#).fix, FIX_LONG);
+        assert_eq!(one(r#"{"a key longer than sixteen": 1}"#).fix, 0, "keys are never cut");
         assert_eq!(one("[1e10000, 1E-10000]").problem, None);
         assert_eq!(one("[1e10001]").problem, Some(Problem::NumberOutOfRange));
         assert_eq!(one(&format!("[{}]", "9".repeat(1001))).problem, Some(Problem::NumberOutOfRange));

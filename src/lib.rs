@@ -21,6 +21,7 @@ pub mod limits;
 pub mod model;
 pub mod order;
 pub mod prompt;
+pub mod repair;
 pub mod text;
 pub mod validate;
 pub mod violation;
@@ -28,6 +29,6 @@ pub mod violation;
 pub mod wasm;
 
 pub use auth::{hash_api_key, parse_bearer};
-pub use batch::{prepare_batch, validate_batch, Counts, PreparedBatch};
+pub use batch::{prepare_batch, validate_batch, Counts, PreparedBatch, Validated};
 pub use limits::Limits;
-pub use violation::{Code, Rejection, Violation};
+pub use violation::{Code, Rejection, Violation, Warning};

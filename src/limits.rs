@@ -7,27 +7,52 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Limits {
-    /// Largest body accepted, in bytes (after any decompression). Default 10 MiB.
+    /// Largest body accepted, in bytes (after any decompression). Default 16 MiB: a whole
+    /// request at that size peaks at about 200 MB of memory (`bench/memory.sh`), inside an
+    /// Edge Function's 256 MB.
     pub max_body_bytes: usize,
     /// Most records accepted in one batch, all six lists together. Default 10,000.
     pub max_records: usize,
     /// Deepest nesting of the whole document (the body object is level 1, so a
     /// record's `metadata` object is level 4). Between 4 and 128; default 128.
     pub max_depth: usize,
-    /// Most violations reported; more are counted but not listed. Default 100.
+    /// Most violations reported; more are counted but not listed (warnings too). Default 100.
     pub max_violations: usize,
+    /// Longest string value kept whole, in UTF-8 bytes of the decoded text; a longer one is
+    /// cut and marked (see `src/repair.rs`). At least 1024; default 1 MiB. Not applied when
+    /// `strict`.
+    pub max_field_bytes: usize,
+    /// Refuse instead of repair: NUL and unpaired surrogates are 400s, string values are
+    /// never cut, and at most 500 scores are accepted, as before repairs existed.
+    pub strict: bool,
 }
 
 /// Nesting can never be configured deeper than this: merged metadata is re-parsed with
 /// serde_json, whose recursion guard stops at 128.
 pub const MAX_DEPTH_CEILING: usize = 128;
 
-/// The contract's score cap per batch (upstream's `scores must contain at most 500 items`).
+/// The contract's score cap per batch (upstream's `scores must contain at most 500 items`),
+/// applied only in strict mode: otherwise scores count against `max_records` like the rest.
 pub const MAX_SCORES: usize = 500;
+
+/// Largest `max_records`: the database's bulk score function takes at most this many
+/// (migration 031), and the SDK's queue (1,000 records besides scores and prompt links) never
+/// comes near it.
+pub const MAX_RECORDS_CEILING: usize = 100_000;
+
+/// Smallest `max_field_bytes`: a cut value must have room for its marker and some text.
+pub const MIN_FIELD_BYTES: usize = 1024;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 10 * 1024 * 1024, max_records: 10_000, max_depth: 128, max_violations: 100 }
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_records: 10_000,
+            max_depth: 128,
+            max_violations: 100,
+            max_field_bytes: 1024 * 1024,
+            strict: false,
+        }
     }
 }
 
@@ -37,14 +62,17 @@ impl Limits {
         if self.max_body_bytes == 0 {
             return Err("maxBodyBytes must be at least 1".into());
         }
-        if self.max_records == 0 {
-            return Err("maxRecords must be at least 1".into());
+        if !(1..=MAX_RECORDS_CEILING).contains(&self.max_records) {
+            return Err(format!("maxRecords must be between 1 and {MAX_RECORDS_CEILING}"));
         }
         if !(4..=MAX_DEPTH_CEILING).contains(&self.max_depth) {
             return Err(format!("maxDepth must be between 4 and {MAX_DEPTH_CEILING}"));
         }
         if self.max_violations == 0 {
             return Err("maxViolations must be at least 1".into());
+        }
+        if self.max_field_bytes < MIN_FIELD_BYTES {
+            return Err(format!("maxFieldBytes must be at least {MIN_FIELD_BYTES}"));
         }
         Ok(())
     }
@@ -57,8 +85,10 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones_and_valid() {
         let l = Limits::default();
-        assert_eq!((l.max_body_bytes, l.max_records, l.max_depth, l.max_violations), (10_485_760, 10_000, 128, 100));
+        assert_eq!((l.max_body_bytes, l.max_records, l.max_depth, l.max_violations), (16_777_216, 10_000, 128, 100));
+        assert_eq!((l.max_field_bytes, l.strict), (1_048_576, false));
         assert!(l.check().is_ok());
+        assert!(Limits { max_field_bytes: 1023, ..l }.check().unwrap_err().contains("maxFieldBytes"));
     }
 
     #[test]
@@ -66,6 +96,8 @@ mod tests {
         let l = Limits { max_depth: 3, ..Limits::default() };
         assert!(l.check().unwrap_err().contains("maxDepth"));
         let l = Limits { max_records: 0, ..Limits::default() };
+        assert!(l.check().unwrap_err().contains("maxRecords"));
+        let l = Limits { max_records: MAX_RECORDS_CEILING + 1, ..Limits::default() };
         assert!(l.check().unwrap_err().contains("maxRecords"));
     }
 

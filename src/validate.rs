@@ -1,6 +1,7 @@
 //! The per-record rules of the wire contract (ingest-api.md §3.2–3.3), plus ours:
-//! NUL and unpaired surrogates refused, 32-bit iterations, PostgreSQL-valid timestamps,
-//! depth and number bounds, and a client `project_id` that must match the key's.
+//! NUL and unpaired surrogates repaired (refused in strict mode), long strings cut, 32-bit
+//! iterations, PostgreSQL-valid timestamps, depth and number bounds, and a client
+//! `project_id` that must match the key's.
 //!
 //! Each `check_*` function reads one record's [`Fields`] in the contract's field order,
 //! reports every broken rule, and returns the typed record only when all rules hold.
@@ -11,7 +12,7 @@ use crate::formats::{is_valid_timestamp, parse_uuid};
 use crate::json::{Fields, Problem, Val};
 use crate::model::{Event, EventType, Json, PromptLink, Run, Score, ScoreDataType, Session, Span, SpanKind, Status};
 use crate::text::js_trim;
-use crate::violation::{At, Code, Violations};
+use crate::violation::{At, Code, Violation, Violations, Warning, Warnings};
 use std::borrow::Cow;
 
 /// Allowed keys of each record kind, in the contract's order; the index of a name is its
@@ -50,14 +51,23 @@ pub const FIELD_NAMES: [&[&str]; 6] = [
     ],
 ];
 
+/// The singular of each record kind, as warnings name it.
+pub const KIND_NAMES: [&str; 6] = ["session", "run", "span", "event", "prompt_link", "score"];
+
 /// What a record check needs to know besides the record.
 pub struct Context<'v> {
     /// Where violations go.
     pub violations: &'v mut Violations,
+    /// Where the repairs made go.
+    pub warnings: &'v mut Warnings,
     /// The API key's project, when known: a client-sent `project_id` must equal it.
     pub project_id: Option<Uuid>,
     /// `Limits::max_depth`.
     pub max_depth: usize,
+    /// `Limits::max_field_bytes`.
+    pub max_field_bytes: usize,
+    /// `Limits::strict`: refuse what would otherwise be repaired.
+    pub strict: bool,
 }
 
 /// Reads the fields of one record, reporting as it goes.
@@ -67,11 +77,14 @@ struct Reader<'a, 'c, 'v> {
     at: At,
     cx: &'c mut Context<'v>,
     ok: bool,
+    kind: usize,
+    /// The record's id once read (a prompt link's `span_id`), for the warnings.
+    record_id: Option<Uuid>,
 }
 
 impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
     fn new(fields: &'c Fields<'a>, kind: usize, at: At, cx: &'c mut Context<'v>) -> Self {
-        let mut r = Reader { fields, names: FIELD_NAMES[kind], at, cx, ok: true };
+        let mut r = Reader { fields, names: FIELD_NAMES[kind], at, cx, ok: true, kind, record_id: None };
         for key in &fields.unknown {
             match key {
                 Ok(key) => {
@@ -167,10 +180,33 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         w
     }
 
+    /// Whether the value is to be repaired (not in strict mode: then NUL and unpaired
+    /// surrogates are refused and long strings kept).
+    fn repairs(&self, value: &Val) -> bool {
+        value.fix != 0 && !self.cx.strict
+    }
+
+    /// The value's text repaired (see `src/repair.rs`), each repair noted as a warning.
+    fn repaired(&mut self, slot: usize, value: &Val) -> String {
+        let base = self.path(slot);
+        let (kind, record_id, warnings) = (KIND_NAMES[self.kind], self.record_id, &mut *self.cx.warnings);
+        crate::repair::repair_value(value.text, &base, self.cx.max_field_bytes, &mut |path, code, message| {
+            // A record without a readable id is refused anyway, so its warnings never count.
+            if let Some(record_id) = record_id {
+                warnings.push(Warning { what: Violation { path, code, message }, kind, record_id });
+            }
+        })
+    }
+
     /// A string field: `Ok(Some((raw text, decoded)))`, `Ok(None)` when absent or not a
-    /// string; NUL and unpaired surrogates are reported here.
+    /// string; NUL and unpaired surrogates are repaired, or reported in strict mode.
     fn text(&mut self, slot: usize) -> Result<Option<(Json<'a>, Cow<'a, str>)>, ()> {
         let Some(value) = self.get(slot) else { return Ok(None) };
+        if value.text.starts_with('"') && self.repairs(&value) {
+            let text = self.repaired(slot, &value);
+            let decoded = crate::json::unescape(&text[1..text.len() - 1]).unwrap_or_default();
+            return Ok(Some((Cow::Owned(text), Cow::Owned(decoded))));
+        }
         match value.as_str() {
             Ok(Some(s)) => Ok(Some((Cow::Borrowed(value.text), s))),
             Ok(None) => Ok(None),
@@ -209,15 +245,18 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
         self.fail_field(slot, code, what);
     }
 
-    /// Any JSON value, without what PostgreSQL would refuse.
+    /// Any JSON value, without what PostgreSQL would refuse: repaired, or in strict mode
+    /// refused.
     fn any(&mut self, slot: usize) -> Option<Json<'a>> {
         let value = self.get(slot)?;
-        match value.problem {
-            None => Some(Cow::Borrowed(value.text)),
+        let refused = value.char_problem().filter(|_| self.cx.strict).or(value.problem);
+        match refused {
             Some(p) => {
                 self.problem(slot, p);
                 None
             }
+            None if self.repairs(&value) => Some(Cow::Owned(self.repaired(slot, &value))),
+            None => Some(Cow::Borrowed(value.text)),
         }
     }
 
@@ -245,6 +284,7 @@ impl<'a, 'c, 'v> Reader<'a, 'c, 'v> {
 pub fn check_session<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Session<'a>> {
     let mut r = Reader::new(f, 0, at, cx);
     let id = r.required_uuid(0);
+    r.record_id = id;
     r.project_id(1);
     let created_at = r.timestamp(2, true);
     let ended_at = r.timestamp(3, false);
@@ -259,6 +299,7 @@ pub fn check_session<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Ses
 pub fn check_run<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Run<'a>> {
     let mut r = Reader::new(f, 1, at, cx);
     let id = r.required_uuid(0);
+    r.record_id = id;
     let session_id = r.required_uuid(1);
     r.project_id(2);
     let name = r.name(3, false);
@@ -286,6 +327,7 @@ pub fn check_run<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Run<'a>
 pub fn check_span<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Span<'a>> {
     let mut r = Reader::new(f, 2, at, cx);
     let id = r.required_uuid(0);
+    r.record_id = id;
     let run_id = r.required_uuid(1);
     r.project_id(2);
     let parent_span_id = r.uuid(3);
@@ -343,6 +385,7 @@ fn iteration(r: &mut Reader, slot: usize) -> Option<i32> {
 pub fn check_event<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Event<'a>> {
     let mut r = Reader::new(f, 3, at, cx);
     let id = r.required_uuid(0);
+    r.record_id = id;
     let run_id = r.required_uuid(1);
     r.project_id(2);
     let span_id = r.uuid(3);
@@ -371,6 +414,8 @@ pub fn check_prompt_link<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option
     r.project_id(0);
     let trace_id = r.required_uuid(1);
     let span_id = r.required_uuid(2);
+    // Prompt links have no id of their own: their warnings are filed under the span.
+    r.record_id = span_id;
     let prompt_version_id = r.required_uuid(3);
     // Decision 4: `variable_values: null` is absent, stored as {}.
     let variable_values = r.object(4);
@@ -384,6 +429,7 @@ pub fn check_prompt_link<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option
 pub fn check_score<'a>(f: &Fields<'a>, at: At, cx: &mut Context) -> Option<Score<'a>> {
     let mut r = Reader::new(f, 5, at, cx);
     let id = r.required_uuid(0);
+    r.record_id = id;
     r.project_id(1);
     let trace_id = r.required_uuid(2);
     let span_id = r.uuid(3);

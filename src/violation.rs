@@ -65,6 +65,10 @@ pub enum Code {
     RunMismatch,
     /// A prompt link or score names a span that is not part of its trace.
     TraceMismatch,
+    /// A warning, not a violation: a string value longer than `Limits::max_field_bytes`
+    /// was cut and marked. (NUL and unpaired surrogates repaired are reported with
+    /// `NulCharacter` and `LoneSurrogate`, the codes strict mode refuses them with.)
+    FieldTruncated,
 }
 
 impl Code {
@@ -155,6 +159,68 @@ impl Rejection {
         let mut v = Violations::new(1);
         v.push(path.into(), code, message.into());
         v.into_rejection()
+    }
+}
+
+/// A repair made to a stored batch: what was changed, where (the same path as a
+/// violation), and the record it belongs to, so the database can file it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Path, code and message, as a violation has them.
+    #[serde(flatten)]
+    pub what: Violation,
+    /// The record's kind in the singular (`span`, `prompt_link`, …).
+    pub kind: &'static str,
+    /// The record's id (for a prompt link, which has none, its `span_id`).
+    #[serde(serialize_with = "uuid_text")]
+    pub record_id: uuid::Uuid,
+}
+
+fn uuid_text<S: serde::Serializer>(id: &uuid::Uuid, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::formats::format_uuid(*id))
+}
+
+/// Most warnings kept per batch, for the response and the database; more are counted. A
+/// bound on memory: a body made of nothing but NULs would otherwise cost a warning (a few
+/// hundred bytes) per eight bytes of body.
+pub const MAX_WARNINGS_KEPT: usize = 10_000;
+
+/// The repairs of a batch: the first [`MAX_WARNINGS_KEPT`], and how many in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warnings {
+    /// The warnings kept, in the order found.
+    pub list: Vec<Warning>,
+    /// How many there were.
+    pub total: usize,
+}
+
+impl Warnings {
+    /// Records one warning.
+    pub fn push(&mut self, warning: Warning) {
+        self.total += 1;
+        if self.list.len() < MAX_WARNINGS_KEPT {
+            self.list.push(warning);
+        }
+    }
+}
+
+/// The warnings of a batch as a response carries them: at most `Limits::max_violations`,
+/// with how many there were in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningList<'a> {
+    /// The first warnings, in the order they were found.
+    pub list: Vec<&'a Violation>,
+    /// How many there were.
+    pub total: usize,
+    /// True when `list` holds fewer than `total`.
+    pub truncated: bool,
+}
+
+impl<'a> WarningList<'a> {
+    /// The first `cap` of `warnings` (at least one), of `total` in all.
+    pub fn capped(warnings: &'a [Warning], total: usize, cap: usize) -> Self {
+        let list: Vec<&Violation> = warnings.iter().take(cap.max(1)).map(|w| &w.what).collect();
+        WarningList { truncated: list.len() < total, total, list }
     }
 }
 

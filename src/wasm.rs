@@ -14,18 +14,25 @@ const TYPES: &'static str = r#"
 export interface Violation { path: string; code: string; message: string }
 /** Records per kind, after records sharing an id were merged. */
 export interface Counts { sessions: number; runs: number; spans: number; events: number; prompt_links: number; scores: number }
-/** A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter. */
-export interface PreparedBatch {
+/** What was repaired to store a batch (same shape as a violation): the first `maxViolations`, how many in all, and whether the list is cut. */
+export interface Warnings { warnings: Violation[]; warnings_total: number; warnings_truncated: boolean }
+/**
+ * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter.
+ * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
+ * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
+ */
+export interface PreparedBatch extends Partial<Warnings> {
   ok: true;
   sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
   counts: Counts;
+  warning_rows?: string;
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
 export type PrepareResult = PreparedBatch | RejectedBatch;
-export type ValidateResult = { ok: true; counts: Counts } | RejectedBatch;
-/** Bounds on one batch; every field is optional and falls back to its default. */
-export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number }
+export type ValidateResult = ({ ok: true; counts: Counts } & Partial<Warnings>) | RejectedBatch;
+/** Bounds on one batch; every field is optional and falls back to its default. `strict` refuses what would be repaired. */
+export interface Limits { maxBodyBytes?: number; maxRecords?: number; maxDepth?: number; maxViolations?: number; maxFieldBytes?: number; strict?: boolean }
 /** How a prompt version describes one of its variables. */
 export interface VariableSpec { name: string; type: "string"; required: true; default: null }
 "#;
@@ -35,8 +42,8 @@ export interface VariableSpec { name: string; type: "string"; required: true; de
 // `TextDecoder` call), which on a small batch costs as much as reading it. The six lists
 // are decoded as one string and cut at their ends.
 #[wasm_bindgen(inline_js = r#"
-export function preparedBatch(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5) {
-  return {
+export function preparedBatch(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5, warnings) {
+  const batch = {
     ok: true,
     sessions: text.slice(0, e0),
     runs: text.slice(e0, e1),
@@ -46,11 +53,13 @@ export function preparedBatch(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, 
     scores: text.slice(e4, e5),
     counts: { sessions: c0, runs: c1, spans: c2, events: c3, prompt_links: c4, scores: c5 },
   };
+  return warnings === undefined ? batch : Object.assign(batch, warnings);
 }
 "#)]
 extern "C" {
     /// `text` holds the six lists one after the other; `e0`…`e5` are where they end, in
-    /// UTF-16 units (JavaScript string offsets); `c0`…`c5` are the counts.
+    /// UTF-16 units (JavaScript string offsets); `c0`…`c5` are the counts; `warnings`
+    /// is `undefined` or the warning keys to add.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = preparedBatch)]
     fn prepared_batch_object(
@@ -67,6 +76,7 @@ extern "C" {
         c3: u32,
         c4: u32,
         c5: u32,
+        warnings: JsValue,
     ) -> JsValue;
 }
 
@@ -78,7 +88,7 @@ fn utf16_len(s: &str) -> usize {
 
 /// The prepared batch as the `PreparedBatch` object. In an ASCII batch (the usual case)
 /// byte offsets are UTF-16 offsets; otherwise each list's UTF-16 length is counted.
-fn prepared_to_js(batch: &PreparedBatch) -> JsValue {
+fn prepared_to_js(batch: &PreparedBatch, max_violations: usize) -> Result<JsValue, JsError> {
     let c = batch.counts;
     let [c0, c1, c2, c3, c4, c5] = [c.sessions, c.runs, c.spans, c.events, c.prompt_links, c.scores].map(|n| n as u32);
     let (text, mut ends) = batch.text();
@@ -90,13 +100,42 @@ fn prepared_to_js(batch: &PreparedBatch) -> JsValue {
         });
     }
     let [e0, e1, e2, e3, e4, e5] = ends.map(|e| e as u32);
-    prepared_batch_object(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5)
+    let warnings = if batch.warnings.is_empty() {
+        JsValue::UNDEFINED
+    } else {
+        to_js(&WarningKeys::of(&batch.warnings, batch.warnings_total, max_violations, Some(batch.warning_rows())))?
+    };
+    Ok(prepared_batch_object(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, c5, warnings))
+}
+
+/// The warning keys of a result (the `Warnings` type), and the rows for the database.
+#[derive(Serialize)]
+struct WarningKeys<'a> {
+    warnings: Vec<&'a crate::Violation>,
+    warnings_total: usize,
+    warnings_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning_rows: Option<String>,
+}
+
+impl<'a> WarningKeys<'a> {
+    fn of(warnings: &'a [crate::Warning], total: usize, cap: usize, warning_rows: Option<String>) -> Self {
+        let list = crate::violation::WarningList::capped(warnings, total, cap);
+        WarningKeys {
+            warnings: list.list,
+            warnings_total: list.total,
+            warnings_truncated: list.truncated,
+            warning_rows,
+        }
+    }
 }
 
 #[derive(Serialize)]
-struct Validated {
+struct Validated<'a> {
     ok: bool,
     counts: Counts,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    warnings: Option<WarningKeys<'a>>,
 }
 
 #[derive(Serialize)]
@@ -112,7 +151,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
 }
 
-const LIMIT_KEYS: [&str; 4] = ["maxBodyBytes", "maxRecords", "maxDepth", "maxViolations"];
+const LIMIT_KEYS: [&str; 6] = ["maxBodyBytes", "maxRecords", "maxDepth", "maxViolations", "maxFieldBytes", "strict"];
 
 fn limits_from(value: JsValue) -> Result<Limits, JsError> {
     if value.is_undefined() || value.is_null() {
@@ -152,7 +191,7 @@ pub fn prepare_batch(
     let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
     let limits = limits_from(limits)?;
     match crate::prepare_batch(body, project, &limits) {
-        Ok(batch) => Ok(prepared_to_js(&batch)),
+        Ok(batch) => prepared_to_js(&batch, limits.max_violations),
         Err(r) => rejected(&r),
     }
 }
@@ -173,7 +212,11 @@ pub fn validate_batch(
         return Err(JsError::new("body must be a string or a Uint8Array"));
     };
     match crate::validate_batch(&bytes, &limits) {
-        Ok(counts) => to_js(&Validated { ok: true, counts }),
+        Ok(v) => {
+            let warnings = (v.warnings_total > 0)
+                .then(|| WarningKeys::of(&v.warnings, v.warnings_total, limits.max_violations, None));
+            to_js(&Validated { ok: true, counts: v.counts, warnings })
+        }
         Err(r) => rejected(&r),
     }
 }

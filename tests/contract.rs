@@ -39,7 +39,20 @@ fn rejected(body: &Value) -> Rejection {
 
 /// Asserts the batch is refused with exactly this first message, path and code.
 fn refuses(body: &Value, path: &str, code: Code, message: &str) {
-    let r = rejected(body);
+    refuses_with(body, &Limits::default(), path, code, message);
+}
+
+/// Strict mode: what is otherwise repaired is refused, as before repairs existed.
+fn strict() -> Limits {
+    Limits { strict: true, ..Limits::default() }
+}
+
+/// [`refuses`] under the given limits.
+fn refuses_with(body: &Value, limits: &Limits, path: &str, code: Code, message: &str) {
+    let r = match prepare_batch(body.to_string().as_bytes(), project(), limits) {
+        Ok(_) => panic!("expected rejection of {body}"),
+        Err(r) => r,
+    };
     let first = &r.errors[0];
     assert_eq!(
         (first.path.as_str(), first.code, first.message.as_str()),
@@ -141,7 +154,7 @@ fn prepared_lists_keep_values_exactly() {
 
 #[test]
 fn validate_batch_needs_no_project() {
-    let counts = validate_batch(example_a().to_string().as_bytes(), &Limits::default()).unwrap();
+    let counts = validate_batch(example_a().to_string().as_bytes(), &Limits::default()).unwrap().counts;
     assert_eq!(counts.spans, 3);
     let mut body = example_a();
     body["runs"][0]["project_id"] = json!(OTHER_PROJECT);
@@ -571,7 +584,7 @@ fn score_rules_each_way() {
 }
 
 #[test]
-fn at_most_500_scores() {
+fn at_most_500_scores_in_strict_mode_and_up_to_the_record_limit_otherwise() {
     let scores: Vec<Value> = (0..501)
         .map(|i| {
             let mut s = a_score();
@@ -583,51 +596,57 @@ fn at_most_500_scores() {
     b["scores"] = json!(scores[..500]);
     assert_eq!(accepted(&b).counts.scores, 500);
     b["scores"] = json!(scores);
-    refuses(&b, "scores", Code::TooManyItems, "scores must contain at most 500 items");
+    refuses_with(&b, &strict(), "scores", Code::TooManyItems, "scores must contain at most 500 items");
+    assert_eq!(accepted(&b).counts.scores, 501);
 }
 
 // ---------------------------------------------------------------- what PostgreSQL would refuse
 
 #[test]
-fn nul_characters_are_refused_wherever_they_are() {
-    refuses(
+fn nul_characters_are_refused_wherever_they_are_in_strict_mode() {
+    refuses_with(
         &with("runs", 0, "name", json!("a\u{0}b")),
+        &strict(),
         "runs[0].name",
         Code::NulCharacter,
         "runs[0].name contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
-    refuses(
+    refuses_with(
         &with("runs", 0, "metadata", json!({"k": "v\u{0}"})),
+        &strict(),
         "runs[0].metadata",
         Code::NulCharacter,
         "runs[0].metadata contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
-    refuses(
+    refuses_with(
         &with("spans", 0, "attributes", json!({"k\u{0}": 1})),
+        &strict(),
         "spans[0].attributes",
         Code::NulCharacter,
         "spans[0].attributes contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
-    refuses(
+    refuses_with(
         &with("events", 0, "content", json!(["\u{0}"])),
+        &strict(),
         "events[0].content",
         Code::NulCharacter,
         "events[0].content contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
     let mut s = a_score();
     s["comment"] = json!("\u{0}");
-    refuses(
+    refuses_with(
         &with_score(s),
+        &strict(),
         "scores[0].comment",
         Code::NulCharacter,
         "scores[0].comment contains a NUL character (\\u0000), which PostgreSQL cannot store",
     );
     // An escaped backslash before "u0000" is not a NUL.
-    accepted(&with("events", 0, "content", json!("\\u0000")));
+    assert!(accepted(&with("events", 0, "content", json!("\\u0000"))).warnings.is_empty());
 }
 
 #[test]
-fn lone_surrogates_are_violations_with_paths() {
+fn lone_surrogates_are_violations_with_paths_in_strict_mode() {
     let body = example_a().to_string();
     let cases = [
         ("\"research-agent\"", "\"research-\\ud800agent\"", "runs[0].name"),
@@ -636,11 +655,11 @@ fn lone_surrogates_are_violations_with_paths() {
     ];
     for (from, to, path) in cases {
         let text = body.replacen(from, to, 1);
-        let r = prepare_batch(text.as_bytes(), project(), &Limits::default()).unwrap_err();
+        let r = prepare_batch(text.as_bytes(), project(), &strict()).unwrap_err();
         assert_eq!((r.errors[0].path.as_str(), r.errors[0].code), (path, Code::LoneSurrogate), "{r:#?}");
     }
     let text = body.replacen("\"kind\":\"agent\"", "\"kind\":\"agent\",\"\\ud800\":1", 1);
-    let r = prepare_batch(text.as_bytes(), project(), &Limits::default()).unwrap_err();
+    let r = prepare_batch(text.as_bytes(), project(), &strict()).unwrap_err();
     assert_eq!((r.errors[0].path.as_str(), r.errors[0].code), ("spans[0]", Code::LoneSurrogate));
     // A proper pair is fine.
     let text = body.replacen("\"research-agent\"", "\"research-\\ud83d\\ude00\"", 1);

@@ -159,3 +159,35 @@ fn prompt_templates_in_wasm() {
     assert_eq!(JsValue::from(err).dyn_into::<js_sys::Error>().unwrap().message(), "Missing prompt variables: a, b");
     assert_eq!(wasm::content_hash(""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
+
+/// Repairs cross the boundary: the warnings object, the rows for the database, and lists
+/// that still parse and are cut at the right UTF-16 offsets when the body is not ASCII.
+#[wasm_bindgen_test]
+fn repairs_come_with_warnings_and_rows() {
+    let long = "é😀".repeat(700); // 4,200 bytes, over a 1,024-byte field limit
+    let text = EXAMPLE_A.replacen("\"research-agent\"", "\"research\\u0000agent\"", 1).replacen(
+        "\"Find the current API documentation.\"",
+        &format!("\"{long}\""),
+        1,
+    );
+    let limits = JSON::parse(r#"{"maxFieldBytes": 1024}"#).unwrap();
+    let r = wasm::prepare_batch(text.as_bytes(), PROJECT, limits.clone()).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::TRUE);
+    let warnings: Array = get(&r, "warnings").dyn_into().unwrap();
+    assert_eq!(warnings.length(), 2);
+    assert_eq!(get(&warnings.get(0), "path").as_string().unwrap(), "runs[0].name");
+    assert_eq!(get(&warnings.get(1), "code").as_string().unwrap(), "field_truncated");
+    assert_eq!(get(&r, "warnings_total").as_f64(), Some(2.0));
+    let rows: Array = parse(&get(&r, "warning_rows")).dyn_into().unwrap();
+    assert_eq!(get(&rows.get(0), "kind").as_string().unwrap(), "run");
+    for list in ["sessions", "runs", "spans", "events", "prompt_links", "scores"] {
+        parse(&get(&r, list));
+    }
+    let events: Array = parse(&get(&r, "events")).dyn_into().unwrap();
+    let content = get(&events.get(0), "content").as_string().unwrap();
+    assert!(content.starts_with("é😀") && content.ends_with(" bytes]"), "{content}");
+    let v = wasm::validate_batch(JsValue::from_str(&text), limits).unwrap();
+    assert_eq!(get(&v, "warnings_total").as_f64(), Some(2.0));
+    let clean = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    assert!(get(&clean, "warnings").is_undefined());
+}

@@ -5,7 +5,7 @@ SELECT plan(70);
 SELECT has_schema('private');
 SELECT tables_are('private', ARRAY['projects', 'api_keys', 'sessions', 'runs', 'spans', 'events',
   'prompts', 'prompt_versions', 'prompt_label_history', 'prompt_trace_links', 'scores', 'eval_datasets', 'eval_runs',
-  'project_provider_keys']);
+  'project_provider_keys', 'ingest_warnings']);
 
 -- projects
 SELECT col_type_is('private', 'projects', 'id', 'uuid', 'projects.id is uuid');

@@ -33,11 +33,11 @@ SELECT throws_ok($$SELECT public.dashboard_create_prompt('aaaaaaaa-0000-4000-800
   '23514', NULL, 'names cannot be blank');
 CREATE TEMP TABLE v1 AS SELECT * FROM public.dashboard_create_prompt_version('aaaaaaaa-0000-4000-8000-000000000000',
   (SELECT id FROM p), 'Summarize {{ doc }} in {max_words} words.', 'gpt-4o-mini', 0.2, 256,
-  '[{"name":"spoofed"}]');
+  '[]');
 SELECT is((SELECT version_number FROM v1), 1, 'the first version is number 1');
 SELECT is((SELECT variables FROM v1),
   '[{"name":"doc","type":"string","required":true,"default":null},{"name":"max_words","type":"string","required":true,"default":null}]'::jsonb,
-  'variables are computed from the content; the caller''s list is ignored');
+  'variables are computed from the content when the caller sends none (032: a sent list is stored)');
 SELECT is((SELECT content_hash FROM v1),
   'sha256:' || encode(sha256(convert_to('Summarize {{ doc }} in {max_words} words.', 'UTF8')), 'hex'),
   'content_hash is sha256: + hex');

@@ -47,7 +47,8 @@ SELECT throws_ok($$SELECT public.dashboard_bulk_create_scores('aaaaaaaa-0000-400
   'P0001', 'score project_id does not match authenticated project', 'a score claiming another project is refused');
 SELECT throws_ok($$SELECT public.dashboard_bulk_create_scores('aaaaaaaa-0000-4000-8000-000000000000',
   (SELECT jsonb_agg(jsonb_build_object('trace_id', '5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', 'name', 'x', 'value', 1))
-   FROM generate_series(1, 501)))$$, 'P0001', 'score batch exceeds maximum of 500', 'at most 500 scores');
+   FROM generate_series(1, 100001)))$$, 'P0001', 'score batch exceeds maximum of 100000',
+  'at most 100,000 scores (the record ceiling; 500 before 031)');
 SELECT throws_ok($$SELECT public.dashboard_bulk_create_scores('aaaaaaaa-0000-4000-8000-000000000000',
   '[{"trace_id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6","name":"x","value":0.5,"data_type":"boolean"}]')$$,
   '23514', NULL, 'boolean scores are 0 or 1');

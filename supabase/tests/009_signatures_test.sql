@@ -98,7 +98,7 @@ SELECT is(pg_get_function_arguments('private.resolve_api_key(text)'::regprocedur
 SELECT is(pg_get_function_result('private.resolve_api_key(text)'::regprocedure), 'TABLE(key_id uuid, project_id uuid)', 'private.resolve_api_key result');
 SELECT is(pg_get_function_arguments('private.revoke_api_key(uuid,uuid)'::regprocedure), 'p_key_id uuid, p_project_id uuid', 'private.revoke_api_key arguments');
 SELECT is(pg_get_function_result('private.revoke_api_key(uuid,uuid)'::regprocedure), 'boolean', 'private.revoke_api_key result');
-SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'dashboard\_%'), 40, 'the contract''s 40 dashboard functions, no more');
+SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'dashboard\_%'), 41, 'the contract''s 40 dashboard functions and dashboard_list_ingest_warnings (031), no more');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -602,7 +602,7 @@ test("benchmark: the 5,000-span waterfall virtualised vs every row in the DOM", 
       return times[times.length >> 1];
     };
     const runs = { virtual: [], all: [], virtualScroll: [], allScroll: [] };
-    let rows = {};
+    const rows = {};
     for (let round = 0; round < 3; round++) {
       for (const kind of ["virtual", "all"]) {
         const el = host();

@@ -2,6 +2,7 @@
  * Settings of the functions from the environment (all optional):
  * NORTHSTAR_MAX_BODY_BYTES, NORTHSTAR_MAX_DECOMPRESSED_BYTES, NORTHSTAR_MAX_RECORDS,
  * NORTHSTAR_ALLOWED_ORIGINS (comma-separated; default `*`), NORTHSTAR_STATEMENT_TIMEOUT_MS,
+ * NORTHSTAR_MAX_FIELD_BYTES, NORTHSTAR_STRICT (`1` refuses instead of repairing),
  * NORTHSTAR_READ_TIMEOUT_MS, NORTHSTAR_RETRY_AFTER_SECONDS, NORTHSTAR_DB_CONNECT_TIMEOUT_MS,
  * NORTHSTAR_DB_MAX_CONNECTIONS, NORTHSTAR_DB_POOL_WAIT_MS, NORTHSTAR_DB_PROBE_INTERVAL_MS;
  * and for the local server only, NORTHSTAR_HEADERS_TIMEOUT_MS and NORTHSTAR_IDLE_TIMEOUT_MS.
@@ -19,6 +20,13 @@ function number(name: string): number | undefined {
   return n;
 }
 
+function flag(name: string): boolean {
+  const raw = (Deno.env.get(name) ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new Error(`${name} must be 1 or 0, not ${JSON.stringify(raw)}`);
+}
+
 /** Settings of the local server's connections (scripts/serve.ts). */
 export interface ServerOptions {
   /** Longest wait for a request's headers, ms (default 10 s). */
@@ -34,6 +42,8 @@ export function optionsFromEnv(): IngestOptions & DatabaseOptions & ServerOption
     maxBodyBytes: number("NORTHSTAR_MAX_BODY_BYTES"),
     maxDecompressedBytes: number("NORTHSTAR_MAX_DECOMPRESSED_BYTES"),
     maxRecords: number("NORTHSTAR_MAX_RECORDS"),
+    maxFieldBytes: number("NORTHSTAR_MAX_FIELD_BYTES"),
+    strict: flag("NORTHSTAR_STRICT"),
     allowedOrigins: origins && origins.length > 0 ? origins : "*",
     statementTimeoutMs: number("NORTHSTAR_STATEMENT_TIMEOUT_MS"),
     readTimeoutMs: number("NORTHSTAR_READ_TIMEOUT_MS"),

@@ -32,4 +32,5 @@ export type {
   ValidateResult,
   VariableSpec,
   Violation,
+  Warnings,
 } from "../../../pkg/northstar_core.js";

@@ -103,14 +103,15 @@ Deno.test("body-level failures keep upstream's messages", () => {
   assert.equal(rejected('{"schema_version":2,"spans":{}}').error, "spans must be an array");
 });
 
-Deno.test("NUL characters and unpaired surrogates are violations, not traps", () => {
+Deno.test("NUL characters and unpaired surrogates are violations in strict mode, not traps", () => {
   const nul = rejected(
     '{"schema_version":2,"runs":[{"id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",' +
       '"session_id":"0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11","name":"a\\u0000","started_at":"2025-03-01T12:00:00Z","status":"ok"}]}',
+    { strict: true },
   );
   assert.deepEqual([nul.errors[0].path, nul.errors[0].code], ["runs[0].name", "nul_character"]);
   const text = new TextDecoder().decode(exampleA).replace('"cli"', '"\\ud800"');
-  const lone = rejected(text);
+  const lone = rejected(text, { strict: true });
   assert.deepEqual([lone.errors[0].path, lone.errors[0].code], ["sessions[0].metadata", "lone_surrogate"]);
 });
 
@@ -123,7 +124,14 @@ Deno.test("limits answer 413 and can be set per call", () => {
   assert.match(tooMany.error, /the limit is 2 records/);
   assert.throws(() => prepare_batch(exampleA, PROJECT, { maxDepth: 1 }), /maxDepth/);
   assert.throws(() => prepare_batch(exampleA, PROJECT, { maxRecordz: 1 } as never), /invalid limits/);
-  assert.deepEqual(default_limits(), { maxBodyBytes: 10485760, maxRecords: 10000, maxDepth: 128, maxViolations: 100 });
+  assert.deepEqual(default_limits(), {
+    maxBodyBytes: 16777216,
+    maxRecords: 10000,
+    maxDepth: 128,
+    maxViolations: 100,
+    maxFieldBytes: 1048576,
+    strict: false,
+  });
 });
 
 Deno.test("a project id that is not a UUID is the caller's bug and throws", () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { prepare_batch } from "./core.ts";
+import { coreLimitsOf, type RepairOptions, transportLimitsOf, warningsOf } from "./repairs.ts";
 import { BodyError, DEFAULT_READ_TIMEOUT_MS, readBody } from "./http.ts";
 import { type CommonOptions, guardHandler } from "./request.ts";
 import type { Store } from "./store.ts";
@@ -13,10 +14,10 @@ import type { Store } from "./store.ts";
 export { MESSAGES } from "./request.ts";
 
 /** Settings of the ingest handler; every one has a default. */
-export interface IngestOptions extends CommonOptions {
-  /** Largest body on the wire, bytes (default 10 MiB). */
+export interface IngestOptions extends CommonOptions, RepairOptions {
+  /** Largest body on the wire, bytes (default in `repairs.ts`; 10 MiB when strict). */
   maxBodyBytes?: number;
-  /** Largest gzip-decompressed body, bytes (default 32 MiB). */
+  /** Largest gzip-decompressed body, bytes (default in `repairs.ts`; 32 MiB when strict). */
   maxDecompressedBytes?: number;
   /** Most records per batch (default 10,000). */
   maxRecords?: number;
@@ -28,11 +29,10 @@ export function createIngestHandler(
   options: IngestOptions = {},
 ): (request: Request) => Promise<Response> {
   const limits = {
-    maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
-    maxDecompressedBytes: options.maxDecompressedBytes ?? 32 * 1024 * 1024,
+    ...transportLimitsOf(options),
     readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
   };
-  const coreLimits = { maxBodyBytes: limits.maxDecompressedBytes, maxRecords: options.maxRecords ?? 10_000 };
+  const coreLimits = coreLimitsOf(options, limits);
 
   return guardHandler("ingest-traces", options, async (request, cx) => {
     const early = cx.opening();
@@ -56,12 +56,14 @@ export function createIngestHandler(
       return cx.answer(prepared.status, { error, errors, total, truncated });
     }
     cx.entry.counts = prepared.counts;
+    const warnings = warningsOf(prepared);
+    if (warnings) cx.entry.warnings = warnings.warnings_total;
 
     try {
       await store.ingest(projectId, prepared);
     } catch (e) {
       return cx.storeFailure(e);
     }
-    return cx.answer(200, { accepted: true, counts: prepared.counts });
+    return cx.answer(200, { accepted: true, counts: prepared.counts, ...warnings });
   });
 }

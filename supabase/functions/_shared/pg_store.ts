@@ -49,6 +49,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
           if (b.counts.scores > 0) {
             await tx`SELECT count(*) FROM public.dashboard_bulk_create_scores(${projectId}::uuid, ${b.scores}::text::jsonb)`;
           }
+          if (b.warning_rows) {
+            await tx`SELECT private.record_ingest_warnings(${projectId}::uuid, ${b.warning_rows}::text::jsonb)`;
+          }
         });
       }),
 

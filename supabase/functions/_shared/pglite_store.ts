@@ -34,6 +34,12 @@ export function createPgliteStore(db: PGlite): Store {
               b.scores,
             ]);
           }
+          if (b.warning_rows) {
+            await tx.query("SELECT private.record_ingest_warnings($1::uuid, $2::text::jsonb)", [
+              projectId,
+              b.warning_rows,
+            ]);
+          }
         });
       }),
     resolvePrompt: (projectId, slug, label, version) =>
