@@ -6,18 +6,15 @@
  * @module
  */
 
-/** The native decoder, or `undefined` on a runtime that lacks it. */
-export const nativeFromBase64: ((text: string) => Uint8Array<ArrayBuffer>) | undefined =
-  typeof Uint8Array.fromBase64 === "function" ? (text) => Uint8Array.fromBase64(text) : undefined;
-
-/**
- * Decodes base64 `text` (whitespace allowed) with `fromBase64` when given, else with `atob`.
- * `fromBase64` is a parameter so that tests can take the `atob` path on any runtime.
- */
-export function base64ToBytes(text: string, fromBase64 = nativeFromBase64): Uint8Array<ArrayBuffer> {
-  if (fromBase64) return fromBase64(text);
+/** Decodes base64 (whitespace allowed) with `atob`, which every runtime has. */
+export function base64ToBytesViaAtob(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/** Decodes base64 (whitespace allowed): `Uint8Array.fromBase64` when present, else `atob`. */
+export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
+  return typeof Uint8Array.fromBase64 === "function" ? Uint8Array.fromBase64(text) : base64ToBytesViaAtob(text);
 }
