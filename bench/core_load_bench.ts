@@ -6,9 +6,11 @@
  *     `Uint8Array.fromBase64`), with no permission;
  *   - the loader as it was before (rebuilt here in a temporary file): `pkg/northstar_core.js`
  *     and `Deno.readFile` of the `.wasm` file, with `--allow-read`;
- * interleaved sample by sample (both see the same interference), after one warm-up each
- * (Deno's module cache is then warm, as on a deployed function). It prints the best and
- * median milliseconds of the import and of the whole process, and the ratios of the bests.
+ * interleaved sample by sample (both see the same interference), twice: with Deno's module
+ * cache warm (one warm-up run each first), and with an empty cache per sample (a fresh
+ * DENO_DIR: every module read, transpiled and compiled anew, no V8 code cache). It prints
+ * the best and median milliseconds of the import and of the whole process, and the ratios
+ * of the bests.
  * In this process it also times the decode alone: `Uint8Array.fromBase64`, the `atob`
  * fallback (older Edge runtimes), and reading the `.wasm` file.
  *
@@ -34,10 +36,11 @@ function stats(values: number[]): { best: number; median: number } {
 }
 
 /** One fresh `deno run` of a probe: the milliseconds of its import and of the whole process. */
-async function sample(probe: string, flags: string[]): Promise<Sample> {
+async function sample(probe: string, flags: string[], denoDir?: string): Promise<Sample> {
   const start = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--no-check", ...flags, probe],
+    env: denoDir ? { DENO_DIR: denoDir } : {},
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -76,27 +79,31 @@ try {
   ];
 
   for (const variant of variants) await sample(variant.probe, variant.flags); // warm Deno's module cache
-  const results: Sample[][] = variants.map(() => []);
-  for (let i = 0; i < samples; i++) {
-    // Alternate which variant goes first, so neither always follows the other.
-    const order = i % 2 === 0 ? [0, 1] : [1, 0];
-    for (const k of order) results[k].push(await sample(variants[k].probe, variants[k].flags));
-  }
-
-  console.log(`cold start of the core: a fresh \`deno run\` per sample, ${samples} samples each, interleaved`);
-  const table = variants.map((variant, k) => {
-    const imp = stats(results[k].map((s) => s.importMs));
-    const proc = stats(results[k].map((s) => s.processMs));
+  for (const cache of ["warm", "empty"] as const) {
+    const results: Sample[][] = variants.map(() => []);
+    for (let i = 0; i < samples; i++) {
+      // Alternate which variant goes first, so neither always follows the other.
+      for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        const denoDir = cache === "empty" ? await Deno.makeTempDir({ dir: tmp }) : undefined;
+        results[k].push(await sample(variants[k].probe, variants[k].flags, denoDir));
+        if (denoDir) await Deno.remove(denoDir, { recursive: true });
+      }
+    }
+    console.log(`cold start of the core, module cache ${cache}: a fresh \`deno run\` per sample, ${samples} each`);
+    const table = variants.map((variant, k) => {
+      const imp = stats(results[k].map((s) => s.importMs));
+      const proc = stats(results[k].map((s) => s.processMs));
+      console.log(
+        `  ${variant.name.padEnd(52)} import ${imp.best.toFixed(1)} ms best, ${imp.median.toFixed(1)} median;` +
+          ` process ${proc.best.toFixed(1)} ms best, ${proc.median.toFixed(1)} median`,
+      );
+      return { imp, proc };
+    });
     console.log(
-      `  ${variant.name.padEnd(52)} import ${imp.best.toFixed(1)} ms best, ${imp.median.toFixed(1)} median;` +
-        ` process ${proc.best.toFixed(1)} ms best, ${proc.median.toFixed(1)} median`,
+      `  ratio now/before (bests): import ${(table[0].imp.best / table[1].imp.best).toFixed(2)},` +
+        ` process ${(table[0].proc.best / table[1].proc.best).toFixed(2)}`,
     );
-    return { imp, proc };
-  });
-  console.log(
-    `  ratio now/before (bests): import ${(table[0].imp.best / table[1].imp.best).toFixed(2)},` +
-      ` process ${(table[0].proc.best / table[1].proc.best).toFixed(2)}`,
-  );
+  }
 
   // The decode alone, in this process, interleaved.
   const wasmPath = new URL("northstar_core_bg.wasm", pkgUrl);
