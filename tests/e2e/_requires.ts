@@ -15,6 +15,9 @@
 /** How to run every suite, tools included. */
 export const RUN_EVERYTHING = "scripts/test.sh sets it up and runs it";
 
+/** How to run a suite that needs only what deno.json's permission set grants. */
+export const RUN_WITH_PERMISSION_SET = "run `deno test -P` (deno.json's permission set) or scripts/test.sh";
+
 const printed = new Set<string>();
 
 /** Prints `skipped: <suite>: <missing>; <how to run it>` once per suite and reason. */
@@ -45,10 +48,29 @@ export function requirePermissions(suite: string, what: string, ...descriptors: 
   return true;
 }
 
+/**
+ * `ignore` for a suite that needs permissions deno.json's set grants (so `deno test -P` runs
+ * it, plain `deno test`, which grants none, skips it); `what` says what they are for.
+ */
+export function requirePermissionSet(
+  suite: string,
+  what: string,
+  ...descriptors: Deno.PermissionDescriptor[]
+): boolean {
+  if (granted(...descriptors)) return false;
+  reportSkip(suite, `needs permission ${what}`, RUN_WITH_PERMISSION_SET);
+  return true;
+}
+
+/** Why `name` has no value: unset, or not readable without permission (plain `deno test`). */
+function unsetReason(name: string): string {
+  return granted({ name: "env", variable: name }) ? `${name} is not set` : `no permission to read ${name}`;
+}
+
 /** `ignore` for a suite that needs an environment variable the test command sets (`setBy`). */
 export function requireVariable(suite: string, name: string, setBy: string): boolean {
   if (readVariable(name)) return false;
-  reportSkip(suite, `${name} is not set (${setBy})`);
+  reportSkip(suite, `${unsetReason(name)} (${setBy})`);
   return true;
 }
 
@@ -62,7 +84,7 @@ export function requirePostgres(suite: string): boolean {
   if (!url) {
     reportSkip(
       suite,
-      "no PostgreSQL server (SUPABASE_DB_URL is not set)",
+      `no PostgreSQL server (${unsetReason("SUPABASE_DB_URL")})`,
       "scripts/test.sh runs it on a throwaway cluster",
     );
     return true;

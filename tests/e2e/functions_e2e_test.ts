@@ -11,7 +11,9 @@ import { createPgStore } from "../../supabase/functions/_shared/pg_store.ts";
 import { createPgliteStore } from "../../supabase/functions/_shared/pglite_store.ts";
 import { createPromptsHandler } from "../../supabase/functions/_shared/prompts.ts";
 import type { Store } from "../../supabase/functions/_shared/store.ts";
-import { requirePermissions, requirePostgres } from "./_requires.ts";
+import exampleAJson from "../fixtures/example-a.json" with { type: "json" };
+import exampleBJson from "../fixtures/example-b.json" with { type: "json" };
+import { requirePermissionSet, requirePostgres } from "./_requires.ts";
 
 /** Tagged-template queries, on either database. */
 type Sql = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, any>[]>;
@@ -53,21 +55,25 @@ async function onPglite(): Promise<Database> {
   };
 }
 
-// PostgreSQL 15 runs when scripts/test-e2e.sh has started it; PGlite needs only loopback.
+// PostgreSQL 15 runs when scripts/test-e2e.sh has started it; PGlite needs what `deno test -P`
+// grants: reading the repository (PGlite reads its own wasm and data files, and the
+// migrations) and loopback.
 const ignored = {
   "PostgreSQL 15": requirePostgres("the Edge Functions end to end on PostgreSQL 15"),
-  PGlite: requirePermissions("the Edge Functions end to end on PGlite", "to serve HTTP on 127.0.0.1", {
-    name: "net",
-    host: "127.0.0.1",
-  }),
+  PGlite: requirePermissionSet(
+    "the Edge Functions end to end on PGlite",
+    "to read the repository (PGlite reads its own files) and serve HTTP on 127.0.0.1",
+    { name: "read", path: new URL("../../", import.meta.url) },
+    { name: "net", host: "127.0.0.1" },
+  ),
 };
 const A = "aaaaaaaa-0000-4000-8000-000000000000";
 const B = "bbbbbbbb-0000-4000-8000-000000000000";
 const KEY_A = "ns_e2e_key_for_project_a";
 const KEY_B = "ns_e2e_key_for_project_b";
-const fixtures = new URL("../fixtures/", import.meta.url);
-const exampleA = JSON.parse(await Deno.readTextFile(new URL("example-a.json", fixtures)));
-const exampleB = JSON.parse(await Deno.readTextFile(new URL("example-b.json", fixtures)));
+// Imported (no permission needed), and cloned: the imported objects are shared by every importer.
+const exampleA: Record<string, any> = structuredClone(exampleAJson);
+const exampleB: Record<string, any> = structuredClone(exampleBJson);
 
 for (
   const [label, open] of [

@@ -13,6 +13,8 @@ import { createIngestHandler } from "../../supabase/functions/_shared/ingest.ts"
 import { createPgStore } from "../../supabase/functions/_shared/pg_store.ts";
 import { createPgliteStore } from "../../supabase/functions/_shared/pglite_store.ts";
 import type { Store } from "../../supabase/functions/_shared/store.ts";
+import exampleAJson from "../fixtures/example-a.json" with { type: "json" };
+import { readVariable, requirePermissionSet, requirePostgres } from "./_requires.ts";
 
 type Sql = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, any>[]>;
 
@@ -48,10 +50,20 @@ async function onPglite(): Promise<Database> {
   };
 }
 
-const url = Deno.env.get("SUPABASE_DB_URL");
+const url = readVariable("SUPABASE_DB_URL");
+// Each suite skips itself, with one line, when what it needs is missing (tests/e2e/_requires.ts).
+const ignored = {
+  "PostgreSQL 15": requirePostgres("repairs end to end on PostgreSQL 15"),
+  PGlite: requirePermissionSet(
+    "repairs end to end on PGlite",
+    "to read the repository (PGlite reads its own files; the migrations)",
+    { name: "read", path: new URL("../../", import.meta.url) },
+  ),
+};
 const PROJECT = "cccccccc-0000-4000-8000-000000000011";
 const KEY = "ns_e2e_key_for_repairs";
-const exampleText = await Deno.readTextFile(new URL("../fixtures/example-a.json", import.meta.url));
+// Imported, not read: a JSON module needs no permission.
+const exampleText = JSON.stringify(exampleAJson);
 const MIB = 1024 * 1024;
 
 /** Example A with every id replaced by a fresh one (consistently), as a new trace would be. */
@@ -90,7 +102,7 @@ function bigBatch(size: number) {
 for (const [label, open] of [["PostgreSQL 15", () => onPostgres(url!)], ["PGlite", onPglite]] as const) {
   Deno.test({
     name: `repairs instead of refusals end to end on ${label}`,
-    ignore: label === "PostgreSQL 15" && !url,
+    ignore: ignored[label],
     sanitizeResources: false,
     sanitizeOps: false,
     async fn(t) {

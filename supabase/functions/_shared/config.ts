@@ -12,16 +12,19 @@
 import type { IngestOptions } from "./ingest.ts";
 import type { DatabaseOptions } from "./pg_resilient.ts";
 
-function number(name: string): number | undefined {
-  const raw = Deno.env.get(name);
+/** Reads one setting; `Deno.env.get` by default, a map in tests (which then need no permission). */
+export type ReadSetting = (name: string) => string | undefined;
+
+function readNumber(get: ReadSetting, name: string): number | undefined {
+  const raw = get(name);
   if (raw === undefined || raw.trim() === "") return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
   return n;
 }
 
-function flag(name: string): boolean {
-  const raw = (Deno.env.get(name) ?? "").trim().toLowerCase();
+function flag(get: ReadSetting, name: string): boolean {
+  const raw = (get(name) ?? "").trim().toLowerCase();
   if (raw === "" || raw === "0" || raw === "false") return false;
   if (raw === "1" || raw === "true") return true;
   throw new Error(`${name} must be 1 or 0, not ${JSON.stringify(raw)}`);
@@ -36,14 +39,17 @@ export interface ServerOptions {
 }
 
 /** The handlers' settings, the database's, and the local server's. */
-export function optionsFromEnv(): IngestOptions & DatabaseOptions & ServerOptions {
-  const origins = Deno.env.get("NORTHSTAR_ALLOWED_ORIGINS")?.split(",").map((o) => o.trim()).filter(Boolean);
+export function optionsFromEnv(
+  get: ReadSetting = (name) => Deno.env.get(name),
+): IngestOptions & DatabaseOptions & ServerOptions {
+  const number = (name: string) => readNumber(get, name);
+  const origins = get("NORTHSTAR_ALLOWED_ORIGINS")?.split(",").map((o) => o.trim()).filter(Boolean);
   return {
     maxBodyBytes: number("NORTHSTAR_MAX_BODY_BYTES"),
     maxDecompressedBytes: number("NORTHSTAR_MAX_DECOMPRESSED_BYTES"),
     maxRecords: number("NORTHSTAR_MAX_RECORDS"),
     maxFieldBytes: number("NORTHSTAR_MAX_FIELD_BYTES"),
-    strict: flag("NORTHSTAR_STRICT"),
+    strict: flag(get, "NORTHSTAR_STRICT"),
     allowedOrigins: origins && origins.length > 0 ? origins : "*",
     statementTimeoutMs: number("NORTHSTAR_STATEMENT_TIMEOUT_MS"),
     readTimeoutMs: number("NORTHSTAR_READ_TIMEOUT_MS"),

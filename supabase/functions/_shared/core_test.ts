@@ -8,12 +8,17 @@ import {
   type RejectedBatch,
   validate_batch,
 } from "./core.ts";
+import { base64ToBytes, base64ToBytesViaAtob } from "./base64.ts";
+import { wasmBase64 } from "./northstar_core_wasm.js";
+// Imported, not read: a module import needs no permission, so plain `deno test` runs this.
+import exampleAJson from "../../../tests/fixtures/example-a.json" with { type: "json" };
+import exampleBJson from "../../../tests/fixtures/example-b.json" with { type: "json" };
 
 const PROJECT = "7b897f13-dad3-41d8-945b-94358423ab85";
-const fixtures = new URL("../../../tests/fixtures/", import.meta.url);
-const exampleA = await Deno.readFile(new URL("example-a.json", fixtures));
-const exampleB = await Deno.readFile(new URL("example-b.json", fixtures));
 const encoder = new TextEncoder();
+// Sent as the SDK would, pretty-printed (example A's bytes are the file's, newline aside).
+const exampleA = encoder.encode(JSON.stringify(exampleAJson, null, 2));
+const exampleB = encoder.encode(JSON.stringify(exampleBJson, null, 2));
 
 function prepared(body: Uint8Array): PreparedBatch {
   const result = prepare_batch(body, PROJECT, undefined);
@@ -33,6 +38,19 @@ function withChange(change: (batch: Record<string, any>) => void): Uint8Array {
   change(batch);
   return encoder.encode(JSON.stringify(batch));
 }
+
+Deno.test("the embedded wasm decodes to the same valid module with atob (older runtimes) as natively", () => {
+  assert.equal(typeof Uint8Array.fromBase64, "function", "this Deno has Uint8Array.fromBase64");
+  const native = base64ToBytes(wasmBase64);
+  const viaAtob = base64ToBytesViaAtob(wasmBase64);
+  assert.ok(WebAssembly.validate(viaAtob));
+  assert.deepEqual(viaAtob, native);
+  // Line breaks are skipped; anything else that is not base64 is an error on both paths.
+  assert.deepEqual([...base64ToBytesViaAtob("aGVs\nbG8=")], [...encoder.encode("hello")]);
+  assert.deepEqual([...base64ToBytes("aGVs\nbG8=")], [...encoder.encode("hello")]);
+  assert.throws(() => base64ToBytesViaAtob("aGVs*bG8="));
+  assert.throws(() => base64ToBytes("aGVs*bG8="));
+});
 
 Deno.test("hash_api_key gives the contract's test vectors", async () => {
   assert.equal(hash_api_key("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");

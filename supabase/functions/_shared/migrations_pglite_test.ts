@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 import { migrate, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
+import corpusJson from "../../../tests/fixtures/prompt-corpus.json" with { type: "json" };
+import { requirePermissionSet } from "../../../tests/e2e/_requires.ts";
 
-Deno.test("every migration applies unchanged on PGlite; ingest and prompt functions work there", async () => {
+// PGlite reads its own wasm and data files, and the runner reads supabase/migrations/: that
+// needs what `deno test -P` grants, and plain `deno test` skips this with one line.
+const ignore = requirePermissionSet(
+  "the migrations on PGlite",
+  "to read the repository (PGlite reads its own files; the migrations)",
+  { name: "read", path: new URL("../../../", import.meta.url) },
+);
+const NAME = "every migration applies unchanged on PGlite; ingest and prompt functions work there";
+
+Deno.test(NAME, { ignore }, async () => {
   const db = await PGlite.create();
   try {
     // The same runner as the local server: Supabase's roles and schemas, then each file as
@@ -25,9 +36,7 @@ Deno.test("every migration applies unchanged on PGlite; ingest and prompt functi
     assert.equal(hash.rows[0].h, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 
     // PGlite's prompt functions agree with the core on the whole shared corpus.
-    const corpus: { template: string; variables: string[]; content_hash: string }[] = JSON.parse(
-      await Deno.readTextFile(new URL("../../../tests/fixtures/prompt-corpus.json", import.meta.url)),
-    );
+    const corpus: { template: string; variables: string[]; content_hash: string }[] = corpusJson;
     for (const [i, entry] of corpus.entries()) {
       const row = await db.query<{ v: { name: string }[]; h: string }>(
         `SELECT private.prompt_variables($1) AS v, private.prompt_content_hash($1) AS h`,

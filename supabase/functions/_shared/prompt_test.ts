@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { content_hash, extract_variables, render, variables_schema } from "./core.ts";
+// Imported, not read: a module import needs no permission, so plain `deno test` runs this.
+import corpusJson from "../../../tests/fixtures/prompt-corpus.json" with { type: "json" };
 
-const corpus: { template: string; variables: string[]; content_hash: string }[] = JSON.parse(
-  await Deno.readTextFile(new URL("../../../tests/fixtures/prompt-corpus.json", import.meta.url)),
-);
+const corpus: { template: string; variables: string[]; content_hash: string }[] = corpusJson;
 
 Deno.test("the wasm build computes the shared corpus exactly as the native core", () => {
   assert.ok(corpus.length >= 200);

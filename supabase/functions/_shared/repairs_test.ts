@@ -4,10 +4,12 @@ import { createIngestHandler } from "./ingest.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { coreLimitsOf, DEFAULT_MAX_BODY_BYTES, transportLimitsOf } from "./repairs.ts";
 import { optionsFromEnv } from "./config.ts";
+import exampleAJson from "../../../tests/fixtures/example-a.json" with { type: "json" };
 
 const PROJECT = "7b897f13-dad3-41d8-945b-94358423ab85";
 const KEY = "ns_test_key_0123456789";
-const exampleText = await Deno.readTextFile(new URL("../../../tests/fixtures/example-a.json", import.meta.url));
+// Imported, not read: a JSON module needs no permission (plain `deno test`).
+const exampleText = JSON.stringify(exampleAJson);
 const withNul = exampleText.replace('"research-agent"', '"research\\u0000agent"');
 const MIB = 1024 * 1024;
 
@@ -66,20 +68,17 @@ Deno.test("limits: 16 MiB by default, the old ones in strict mode, explicit ones
 });
 
 Deno.test("NORTHSTAR_STRICT and NORTHSTAR_MAX_FIELD_BYTES are read from the environment", () => {
-  Deno.env.set("NORTHSTAR_STRICT", "1");
-  Deno.env.set("NORTHSTAR_MAX_FIELD_BYTES", "4096");
-  try {
-    const options = optionsFromEnv();
-    assert.equal(options.strict, true);
-    assert.equal(options.maxFieldBytes, 4096);
-    Deno.env.set("NORTHSTAR_STRICT", "yes");
-    assert.throws(() => optionsFromEnv(), /NORTHSTAR_STRICT must be 1 or 0/);
-    Deno.env.set("NORTHSTAR_STRICT", "0");
-    assert.equal(optionsFromEnv().strict, false);
-  } finally {
-    Deno.env.delete("NORTHSTAR_STRICT");
-    Deno.env.delete("NORTHSTAR_MAX_FIELD_BYTES");
-  }
+  const env = new Map([["NORTHSTAR_STRICT", "1"], ["NORTHSTAR_MAX_FIELD_BYTES", "4096"]]);
+  const get = (name: string) => env.get(name);
+  const options = optionsFromEnv(get);
+  assert.equal(options.strict, true);
+  assert.equal(options.maxFieldBytes, 4096);
+  env.set("NORTHSTAR_STRICT", "yes");
+  assert.throws(() => optionsFromEnv(get), /NORTHSTAR_STRICT must be 1 or 0/);
+  env.set("NORTHSTAR_STRICT", "0");
+  assert.equal(optionsFromEnv(get).strict, false);
+  env.set("NORTHSTAR_MAX_FIELD_BYTES", "-3");
+  assert.throws(() => optionsFromEnv(get), /NORTHSTAR_MAX_FIELD_BYTES must be a positive integer/);
 });
 
 Deno.test("the handler answers 200 with the warnings, logs their count, and hands the rows to the store", async () => {
