@@ -75,7 +75,7 @@ async function measure(body: Uint8Array): Promise<{ status: number; peakMb: numb
   const res = await fetch(`${base}/functions/v1/ingest-traces`, {
     method: "POST",
     headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-    body,
+    body: body as BodyInit,
   });
   const answer = await res.text();
   if (res.status !== 200) console.error(`  status ${res.status}: ${answer.slice(0, 200)}`);

@@ -44,7 +44,7 @@ async function load(port: number, body: Uint8Array, requests: number): Promise<n
       const res = await fetch(`http://127.0.0.1:${port}/functions/v1/ingest-traces`, {
         method: "POST",
         headers: { authorization: "Bearer ns_bench" },
-        body,
+        body: body as BodyInit,
       });
       if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
       await res.body?.cancel();
