@@ -4,11 +4,18 @@
  * does not keep them). The prepared JSON texts of the wasm core go straight through as
  * `jsonb` parameters.
  *
+ * Round trips: a batch is one statement (`private.ingest_prepared_batch`, migration 030),
+ * which is its own transaction, so there is no BEGIN/COMMIT; the statement timeout is a
+ * startup parameter of each connection instead of a `SET LOCAL` per request; the array-type
+ * query postgres.js runs on every new connection is skipped (no array parameters or results
+ * here). Connections stay open for `idleTimeoutSeconds`, and `warmUp()` opens them ahead of
+ * the first request.
+ *
  * @module
  */
 import postgres from "npm:postgres@3.4.9";
 import type { PreparedBatch } from "./core.ts";
-import { guarded, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
+import { guarded, INGEST_SQL, promptVersion, RESOLVE_PROMPT_SQL, scores, type Store } from "./store.ts";
 
 /** Connection settings. */
 export interface PgStoreOptions {
@@ -18,18 +25,33 @@ export interface PgStoreOptions {
   connectTimeoutSeconds?: number;
   /** Most connections per isolate (default 4). */
   maxConnections?: number;
+  /** Seconds an idle connection is kept (default 300; a new one costs a connection set-up). */
+  idleTimeoutSeconds?: number;
+}
+
+/** A PostgreSQL store; `close()` ends its connections, `warmUp()` opens them ahead of use. */
+export interface PgStore extends Store {
+  /** Opens up to `connections` connections (default: all) and runs a cheap query on each. */
+  warmUp(connections?: number): Promise<void>;
+  /** Ends the connections. */
+  close(): Promise<void>;
 }
 
 /** A store on the database at `url`; `close()` ends its connections. */
-export function createPgStore(url: string, options: PgStoreOptions = {}): Store & { close(): Promise<void> } {
+export function createPgStore(url: string, options: PgStoreOptions = {}): PgStore {
+  const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
+  const max = options.maxConnections ?? 4;
   const sql = postgres(url, {
     prepare: false,
-    max: options.maxConnections ?? 4,
+    max,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: 20,
+    idle_timeout: options.idleTimeoutSeconds ?? 300,
+    fetch_types: false,
+    // Sent in the startup message: every statement on these connections has the timeout,
+    // without a SET (and its round trip) per request.
+    connection: { statement_timeout: timeout },
     onnotice: () => {},
   });
-  const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
 
   return {
     resolveApiKey: (keyHash) =>
@@ -40,22 +62,21 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
 
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
-        await sql.begin(async (tx) => {
-          await tx.unsafe(`SET LOCAL statement_timeout = ${timeout}`);
-          // `::text::jsonb`: given a bare `::jsonb`, postgres.js would infer a JSON parameter and
-          // serialise the (already JSON) text a second time.
-          await tx`SELECT private.ingest_batch_with_prompt_links(${projectId}::uuid, ${b.sessions}::text::jsonb,
-            ${b.runs}::text::jsonb, ${b.spans}::text::jsonb, ${b.events}::text::jsonb, ${b.prompt_links}::text::jsonb)`;
-          if (b.counts.scores > 0) {
-            await tx`SELECT count(*) FROM public.dashboard_bulk_create_scores(${projectId}::uuid, ${b.scores}::text::jsonb)`;
-          }
-        });
+        // One statement, so one transaction. `::text::jsonb`: given a bare `::jsonb`, postgres.js
+        // would infer a JSON parameter and serialise the (already JSON) text a second time.
+        await sql.unsafe(INGEST_SQL, [projectId, b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b)]);
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>
       guarded(async () => {
         const rows = await sql.unsafe(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
         return rows.length === 0 ? null : promptVersion(rows[0]);
+      }),
+
+    warmUp: (connections = max) =>
+      guarded(async () => {
+        // Concurrent queries each take a connection of their own while there are fewer than `max`.
+        await Promise.all(Array.from({ length: Math.min(connections, max) }, () => sql`SELECT 1`));
       }),
 
     close: () => sql.end({ timeout: 5 }),

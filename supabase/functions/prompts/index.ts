@@ -1,7 +1,11 @@
 // The prompts Edge Function: POST /functions/v1/prompts/resolve (Bearer API key).
 import { databaseUrl, optionsFromEnv } from "../_shared/config.ts";
+import { withKeyCache } from "../_shared/key_cache.ts";
 import { createPgStore } from "../_shared/pg_store.ts";
 import { createPromptsHandler } from "../_shared/prompts.ts";
 
 const options = optionsFromEnv();
-Deno.serve(createPromptsHandler(createPgStore(databaseUrl(), options), options));
+const store = createPgStore(databaseUrl(), options);
+// Connections opened before the first request; a failure here is the first request's to report.
+store.warmUp().catch(() => {});
+Deno.serve(createPromptsHandler(withKeyCache(store), options));
