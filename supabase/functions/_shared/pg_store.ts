@@ -4,18 +4,26 @@
  * does not keep them). The prepared JSON texts of the wasm core go straight through as
  * `jsonb` parameters.
  *
- * Round trips: a batch is one statement (`private.ingest_prepared_batch`, migration 030),
- * which is its own transaction, so there is no BEGIN/COMMIT; the statement timeout is a
- * startup parameter of each connection instead of a `SET LOCAL` per request; the array-type
- * query postgres.js runs on every new connection is skipped (no array parameters or results
- * here). Connections stay open for `idleTimeoutSeconds`, and `warmUp()` opens them ahead of
- * the first request.
+ * Round trips: one per key lookup, one per batch. A batch is one statement
+ * (`private.ingest_prepared_batch`, migration 030), which is its own transaction, so there is
+ * no BEGIN/COMMIT; the statement timeout is a startup parameter of each connection instead of
+ * a `SET LOCAL` per request; the array-type query postgres.js runs on every new connection is
+ * skipped (no array parameters or results here). With prepared statements off, postgres.js
+ * sends any statement that has parameters in two round trips (Parse/Describe, then
+ * Bind/Execute, to learn the parameter types), so the two hot statements carry their values
+ * as literals instead: the key hash and project id after a format check, the JSON texts
+ * dollar-quoted with a tag they do not contain (no escaping, nothing to inject). Connections
+ * stay open for `idleTimeoutSeconds`, and `warmUp()` opens them ahead of the first request.
+ *
+ * The first batch on a fresh backend also pays for compiling the plpgsql functions and
+ * loading the tables' and indexes' catalog entries; `warmUp()` pays it ahead of time by
+ * writing a small batch (all six kinds) for a throwaway project and rolling it back.
  *
  * @module
  */
 import postgres from "npm:postgres@3.4.9";
-import type { PreparedBatch } from "./core.ts";
-import { guarded, INGEST_SQL, promptVersion, RESOLVE_PROMPT_SQL, scores, type Store } from "./store.ts";
+import { prepare_batch, type PreparedBatch } from "./core.ts";
+import { guarded, promptVersion, RESOLVE_PROMPT_SQL, scores, type Store, StoreError } from "./store.ts";
 
 /** Connection settings. */
 export interface PgStoreOptions {
@@ -31,10 +39,63 @@ export interface PgStoreOptions {
 
 /** A PostgreSQL store; `close()` ends its connections, `warmUp()` opens them ahead of use. */
 export interface PgStore extends Store {
-  /** Opens up to `connections` connections (default: all) and runs a cheap query on each. */
+  /**
+   * Opens up to `connections` connections (default: all) and, on each, writes a small batch
+   * for a throwaway project in a transaction it rolls back (nothing is kept).
+   */
   warmUp(connections?: number): Promise<void>;
   /** Ends the connections. */
   close(): Promise<void>;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `text` as a dollar-quoted SQL string constant: PostgreSQL takes everything between the two
+ * tags verbatim, so no character needs escaping; the random tag is checked not to occur in
+ * `text`, so the text cannot end the constant.
+ */
+export function dollarQuoted(text: string): string {
+  for (;;) {
+    const random = crypto.getRandomValues(new Uint32Array(2));
+    const tag = `$ns${random[0].toString(36)}${random[1].toString(36)}$`;
+    if (!text.includes(tag)) return tag + text + tag;
+  }
+}
+
+const ROLLED_BACK = new Error("rolled back");
+
+/** One record of each kind, fresh ids (the warm-up's batch). */
+function warmUpBatch(): string {
+  const [session, run, span, event, score] = Array.from({ length: 5 }, () => crypto.randomUUID());
+  const at = "2025-01-01T00:00:00.000000Z";
+  return JSON.stringify({
+    schema_version: 2,
+    sessions: [{ id: session, created_at: at }],
+    runs: [{ id: run, session_id: session, name: "warm-up", started_at: at, status: "ok" }],
+    spans: [{ id: span, run_id: run, kind: "tool", name: "warm-up", started_at: at, status: "ok" }],
+    events: [{ id: event, run_id: run, span_id: span, type: "custom", created_at: at }],
+    scores: [{
+      id: score,
+      trace_id: run,
+      span_id: span,
+      name: "warm-up",
+      value: 1,
+      data_type: "numeric",
+      source: "api",
+      created_at: at,
+    }],
+  });
+}
+
+/** The ingest statement (migration 030) with the batch's values as literals. */
+export function ingestStatement(projectId: string, b: PreparedBatch): string {
+  if (!UUID.test(projectId)) throw new StoreError("internal", `not a project id: ${JSON.stringify(projectId)}`);
+  const lists = [b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b)];
+  return `SELECT private.ingest_prepared_batch('${projectId}'::uuid, ${
+    lists.map((list) => `${dollarQuoted(list)}::jsonb`).join(", ")
+  })`;
 }
 
 /** A store on the database at `url`; `close()` ends its connections. */
@@ -56,15 +117,16 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
   return {
     resolveApiKey: (keyHash) =>
       guarded(async () => {
-        const rows = await sql`SELECT project_id FROM private.resolve_api_key(${keyHash})`;
+        // No stored key has any other form (api_keys_key_hash_is_sha256_hex).
+        if (!SHA256_HEX.test(keyHash)) return null;
+        const rows = await sql.unsafe(`SELECT project_id FROM private.resolve_api_key('${keyHash}')`);
         return rows.length > 0 ? String(rows[0].project_id) : null;
       }),
 
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
-        // One statement, so one transaction. `::text::jsonb`: given a bare `::jsonb`, postgres.js
-        // would infer a JSON parameter and serialise the (already JSON) text a second time.
-        await sql.unsafe(INGEST_SQL, [projectId, b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b)]);
+        // One statement, so one transaction, in one round trip (values as literals).
+        await sql.unsafe(ingestStatement(projectId, b));
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>
@@ -75,8 +137,19 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
 
     warmUp: (connections = max) =>
       guarded(async () => {
-        // Concurrent queries each take a connection of their own while there are fewer than `max`.
-        await Promise.all(Array.from({ length: Math.min(connections, max) }, () => sql`SELECT 1`));
+        // Concurrent transactions each take a connection of their own, up to `max`.
+        await Promise.all(Array.from({ length: Math.min(connections, max) }, async () => {
+          const project = crypto.randomUUID();
+          const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined);
+          if (!batch.ok) throw new Error(`the warm-up batch is invalid: ${batch.error}`);
+          await sql.begin(async (tx) => {
+            await tx.unsafe(`INSERT INTO private.projects (id, name) VALUES ('${project}', 'warm-up')`);
+            await tx.unsafe(ingestStatement(project, batch));
+            throw ROLLED_BACK;
+          }).catch((e) => {
+            if (e !== ROLLED_BACK) throw e;
+          });
+        }));
       }),
 
     close: () => sql.end({ timeout: 5 }),
