@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import postgres from "npm:postgres@3.4.9";
 import { hash_api_key, prepare_batch } from "../../supabase/functions/_shared/core.ts";
-import { createPgStore, dollarQuoted } from "../../supabase/functions/_shared/pg_store.ts";
+import { createPgStore, dollarQuoted, LITERAL_BATCH_BYTES } from "../../supabase/functions/_shared/pg_store.ts";
 import { StoreError } from "../../supabase/functions/_shared/store.ts";
 
 const url = Deno.env.get("SUPABASE_DB_URL");
@@ -109,19 +109,29 @@ Deno.test({
         const { body, ids } = batch();
         await store.ingest(P, prepared({ ...body, scores: [score(ids.run)] }));
         assert.equal(proxy.take(), 1, "batch with a score");
+        // A batch over LITERAL_BATCH_BYTES goes with parameters: two round trips, same result.
+        const big = batch("x".repeat(LITERAL_BATCH_BYTES));
+        await store.ingest(P, prepared({ ...big.body, scores: [score(big.ids.run)] }));
+        assert.equal(proxy.take(), 2, "a big batch");
+        const [stored] = await sql`SELECT (SELECT count(*) FROM private.events WHERE id = ${big.ids.event})::int AS e,
+          (SELECT count(*) FROM private.scores WHERE trace_id = ${big.ids.run})::int AS s`;
+        assert.deepEqual(stored, { e: 1, s: 1 });
         assert.equal(await store.resolveApiKey("not-a-hash"), null);
         assert.equal(proxy.take(), 0, "a malformed hash needs no lookup");
       });
 
       await t.step("JSON texts with quotes, backslashes, dollar quotes and unicode are stored exactly", async () => {
-        const tricky = {
+        const tricky: Record<string, string> = {
           q: "it's \"quoted\" \\ back\\slash $$ $ns$ $nsabc$ $1 '; DROP TABLE private.events; --",
           u: "é ✓ 😀 \u2028",
         };
-        const { body, ids } = batch(tricky);
-        await store.ingest(P, prepared(body));
-        const [row] = await sql`SELECT content FROM private.events WHERE id = ${ids.event}`;
-        assert.deepEqual(row.content, tricky);
+        for (const pad of ["", "y".repeat(LITERAL_BATCH_BYTES)]) { // as literals, then as parameters
+          const content = { ...tricky, pad };
+          const { body, ids } = batch(content);
+          await store.ingest(P, prepared(body));
+          const [row] = await sql`SELECT content FROM private.events WHERE id = ${ids.event}`;
+          assert.deepEqual(row.content, content);
+        }
         const text = "x$ns1$y";
         assert.ok(!dollarQuoted(text).slice(1).startsWith("ns1$"), "the tag never occurs in the text");
         const [echo] = await sql.unsafe(`SELECT ${dollarQuoted(text)} AS t`);
