@@ -116,6 +116,13 @@ Deno.test({
         const [stored] = await sql`SELECT (SELECT count(*) FROM private.events WHERE id = ${big.ids.event})::int AS e,
           (SELECT count(*) FROM private.scores WHERE trace_id = ${big.ids.run})::int AS s`;
         assert.deepEqual(stored, { e: 1, s: 1 });
+        const always = createPgStore(proxy.url, { maxConnections: 1, literalBatchBytes: 0 });
+        await always.resolveApiKey(hash_api_key(KEY)); // opens its connection
+        proxy.take();
+        await always.ingest(P, prepared(batch().body));
+        assert.equal(proxy.take(), 2, "literalBatchBytes 0: always parameters");
+        await always.close();
+        proxy.take(); // its Terminate message
         assert.equal(await store.resolveApiKey("not-a-hash"), null);
         assert.equal(proxy.take(), 0, "a malformed hash needs no lookup");
       });

@@ -38,6 +38,13 @@ export interface PgStoreOptions {
   maxConnections?: number;
   /** Seconds an idle connection is kept (default 300; a new one costs a connection set-up). */
   idleTimeoutSeconds?: number;
+  /**
+   * Batches up to this many bytes of JSON are sent as literals, in one round trip (default
+   * `LITERAL_BATCH_BYTES`; 0: always as parameters, two round trips). A statement that fails
+   * is written to the server log with its text (`log_min_error_statement`), so a refused
+   * batch sent as literals leaves its content in the log; as parameters it does not.
+   */
+  literalBatchBytes?: number;
 }
 
 /** A PostgreSQL store; `close()` ends its connections, `warmUp()` opens them ahead of use. */
@@ -108,6 +115,7 @@ export function ingestStatement(projectId: string, b: PreparedBatch): string {
 export function createPgStore(url: string, options: PgStoreOptions = {}): PgStore {
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
   const max = options.maxConnections ?? 4;
+  const literalBytes = options.literalBatchBytes ?? LITERAL_BATCH_BYTES;
   const sql = postgres(url, {
     prepare: false,
     max,
@@ -135,7 +143,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
         // literals), a big one with parameters. `::text::jsonb`: given a bare `::jsonb`,
         // postgres.js would serialise the (already JSON) text a second time.
         const lists = [b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b)];
-        if (lists.reduce((n, list) => n + list.length, 0) <= LITERAL_BATCH_BYTES) {
+        if (lists.reduce((n, list) => n + list.length, 0) <= literalBytes) {
           await sql.unsafe(ingestStatement(projectId, b));
         } else {
           await sql.unsafe(INGEST_SQL, [projectId, ...lists]);
