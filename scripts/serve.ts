@@ -19,6 +19,7 @@ import { type GuardedStore, withCircuitBreaker } from "../supabase/functions/_sh
 import { hash_api_key } from "../supabase/functions/_shared/core.ts";
 import { optionsFromEnv } from "../supabase/functions/_shared/config.ts";
 import { createIngestHandler } from "../supabase/functions/_shared/ingest.ts";
+import { withKeyCache } from "../supabase/functions/_shared/key_cache.ts";
 import { createResilientPgStore } from "../supabase/functions/_shared/pg_resilient.ts";
 import { createPgliteStore } from "../supabase/functions/_shared/pglite_store.ts";
 import { createPromptsHandler } from "../supabase/functions/_shared/prompts.ts";
@@ -151,6 +152,7 @@ async function main() {
     await Deno.writeTextFile(stateFile, JSON.stringify(local, null, 2) + "\n", { mode: 0o600 });
   }
 
+  store = withKeyCache(store); // a revoked or rotated key is refused within 5 s (key_cache.ts)
   const ingest = createIngestHandler(store, options);
   const prompts = createPromptsHandler(store, options);
   const viewer = createViewer({

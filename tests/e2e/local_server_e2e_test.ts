@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { requirePermissions } from "./_requires.ts";
+import { migrationFiles } from "../../scripts/lib/migrate.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -90,6 +91,7 @@ Deno.test({
       const migrations = [...Deno.readDirSync(new URL("../../supabase/migrations/", import.meta.url))]
         .filter((f) => f.name.endsWith(".sql")).length;
       assert.match(server.out, new RegExp(`applied ${migrations} migrations`));
+      assert.match(server.out, new RegExp(`applied ${migrationFiles().length} migrations`));
       const accepted = JSON.parse(await sh(server.curl));
       assert.deepEqual(accepted, {
         accepted: true,

@@ -38,8 +38,14 @@ export async function probePostgres(url: string, connectTimeoutMs: number): Prom
   }
 }
 
-/** The store on the database at `url`, failing fast while it is down; `close()` ends it. */
-export function createResilientPgStore(url: string, options: DatabaseOptions = {}): GuardedStore {
+/**
+ * The store on the database at `url`, failing fast while it is down; `close()` ends it and
+ * `warmUp()` opens the pool's connections before the first request (pg_store.ts).
+ */
+export function createResilientPgStore(
+  url: string,
+  options: DatabaseOptions = {},
+): GuardedStore & { warmUp(): Promise<void> } {
   const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
   const maxConnections = options.maxConnections ?? 4;
   const store = createPgStore(url, {
@@ -47,11 +53,12 @@ export function createResilientPgStore(url: string, options: DatabaseOptions = {
     connectTimeoutSeconds: connectTimeoutMs / 1000,
     maxConnections,
   });
-  return withCircuitBreaker(store, {
+  const guarded = withCircuitBreaker(store, {
     probe: () => probePostgres(url, connectTimeoutMs),
     maxConcurrent: maxConnections,
     maxWaitMs: options.poolWaitMs ?? 1000,
     probeIntervalMs: options.probeIntervalMs ?? 1000,
     probeTimeoutMs: connectTimeoutMs + 1000,
   });
+  return Object.assign(guarded, { warmUp: () => store.warmUp() });
 }

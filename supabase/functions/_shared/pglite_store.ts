@@ -6,7 +6,7 @@
  */
 import type { PGlite } from "npm:@electric-sql/pglite@0.5.16";
 import type { PreparedBatch } from "./core.ts";
-import { guarded, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
+import { guarded, INGEST_SQL, ingestLists, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
 
 /** A store on an open PGlite database (the caller opens and closes it). */
 export function createPgliteStore(db: PGlite): Store {
@@ -21,26 +21,8 @@ export function createPgliteStore(db: PGlite): Store {
       }),
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
-        await db.transaction(async (tx) => {
-          // `::text::jsonb` so the prepared JSON text is parsed by PostgreSQL, not re-serialised.
-          await tx.query(
-            `SELECT private.ingest_batch_with_prompt_links($1::uuid, $2::text::jsonb, $3::text::jsonb,
-              $4::text::jsonb, $5::text::jsonb, $6::text::jsonb)`,
-            [projectId, b.sessions, b.runs, b.spans, b.events, b.prompt_links],
-          );
-          if (b.counts.scores > 0) {
-            await tx.query("SELECT count(*) FROM public.dashboard_bulk_create_scores($1::uuid, $2::text::jsonb)", [
-              projectId,
-              b.scores,
-            ]);
-          }
-          if (b.warning_rows) {
-            await tx.query("SELECT private.record_ingest_warnings($1::uuid, $2::text::jsonb)", [
-              projectId,
-              b.warning_rows,
-            ]);
-          }
-        });
+        // One statement, one transaction (migration 030), as on PostgreSQL.
+        await db.query(INGEST_SQL, [projectId, ...ingestLists(b)]);
       }),
     resolvePrompt: (projectId, slug, label, version) =>
       guarded(async () => {

@@ -70,6 +70,29 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The ingest statement (migration 030): $1 project, $2 sessions, $3 runs, $4 spans, $5 events,
+ * $6 prompt links, $7 scores, each a JSON text. One statement is one transaction: the batch is
+ * written whole or not at all, and its error texts are those of the functions it calls.
+ */
+export const INGEST_SQL = `SELECT private.ingest_prepared_batch($1::uuid, $2::text::jsonb, $3::text::jsonb,
+  $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb)`;
+
+/** The batch's scores as the ingest statement takes them (`[]` when there are none). */
+export function scores(batch: PreparedBatch): string {
+  return batch.counts.scores > 0 ? batch.scores : "[]";
+}
+
+/** The batch's repair warnings as rows for `private.record_ingest_warnings` (`[]` when none). */
+export function warningRows(batch: PreparedBatch): string {
+  return batch.warning_rows ?? "[]";
+}
+
+/** The ingest statement's JSON arguments after the project, in INGEST_SQL's order. */
+export function ingestLists(b: PreparedBatch): string[] {
+  return [b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b), warningRows(b)];
+}
+
 /** The resolve query; $1 project, $2 slug, $3 label, $4 version (or NULL). */
 export const RESOLVE_PROMPT_SQL = `SELECT prompt_version_id AS id, prompt_id, version_number, content, model,
     temperature::float8 AS temperature, max_tokens, variables, content_hash

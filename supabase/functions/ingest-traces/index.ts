@@ -1,7 +1,12 @@
 // The ingest-traces Edge Function: POST /functions/v1/ingest-traces (Bearer API key).
 import { databaseUrl, optionsFromEnv } from "../_shared/config.ts";
 import { createIngestHandler } from "../_shared/ingest.ts";
+import { withKeyCache } from "../_shared/key_cache.ts";
 import { createResilientPgStore } from "../_shared/pg_resilient.ts";
 
 const options = optionsFromEnv();
-Deno.serve(createIngestHandler(createResilientPgStore(databaseUrl(), options), options));
+const store = createResilientPgStore(databaseUrl(), options);
+// Connections opened before the first request; a failure here is the first request's to report.
+store.warmUp().catch(() => {});
+// A revoked or rotated key is refused within 5 s (key_cache.ts).
+Deno.serve(createIngestHandler(withKeyCache(store), options));

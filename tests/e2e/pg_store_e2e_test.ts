@@ -1,0 +1,208 @@
+// The PostgreSQL store's request path on a real PostgreSQL 15 (scripts/test-e2e.sh): one
+// round trip per key lookup and per batch (counted by a TCP proxy), JSON texts that hold
+// quotes, backslashes and dollar signs stored exactly (the values travel as literals), the
+// statement timeout in force without a SET, the warm-up keeps nothing, and refusals keep
+// their classification (400 / 503).
+import assert from "node:assert/strict";
+import postgres from "npm:postgres@3.4.9";
+import { hash_api_key, prepare_batch } from "../../supabase/functions/_shared/core.ts";
+import { createPgStore, dollarQuoted, LITERAL_BATCH_BYTES } from "../../supabase/functions/_shared/pg_store.ts";
+import { StoreError } from "../../supabase/functions/_shared/store.ts";
+
+const url = Deno.env.get("SUPABASE_DB_URL");
+const P = "c1c1c1c1-0000-4000-8000-000000000000";
+const KEY = "ns_pg_store_e2e_" + crypto.randomUUID();
+
+/** Forwards to the database and counts round trips: each time the client speaks after the server. */
+function countingProxy(target: URL) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  let turns = 0;
+  (async () => {
+    for await (const client of listener) {
+      const server = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
+      conns.push(client, server);
+      let serverLast = true;
+      const pump = async (from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
+        const buf = new Uint8Array(1 << 16);
+        try {
+          for (let n = await from.read(buf); n !== null; n = await from.read(buf)) {
+            if (fromClient && serverLast) turns++;
+            serverLast = !fromClient;
+            for (let off = 0; off < n;) off += await to.write(buf.subarray(off, n));
+          }
+        } catch { /* closed */ }
+        try {
+          to.close();
+        } catch { /* closed */ }
+      };
+      pump(client, server, true);
+      pump(server, client, false);
+    }
+  })().catch(() => {});
+  const proxied = new URL(target.href);
+  proxied.port = String((listener.addr as Deno.NetAddr).port);
+  return {
+    url: proxied.href,
+    take: () => [turns, turns = 0][0],
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+function prepared(body: unknown) {
+  const b = prepare_batch(new TextEncoder().encode(JSON.stringify(body)), P, undefined);
+  assert.ok(b.ok, JSON.stringify(b));
+  return b;
+}
+
+function score(traceId: string) {
+  return {
+    id: crypto.randomUUID(),
+    trace_id: traceId,
+    name: "q",
+    value: 1,
+    data_type: "numeric",
+    source: "api",
+    created_at: "2025-03-01T12:05:00Z",
+  };
+}
+
+function batch(content: unknown = "plain") {
+  const [session, run, span, event] = Array.from({ length: 4 }, () => crypto.randomUUID());
+  return {
+    ids: { session, run, span, event },
+    body: {
+      schema_version: 2,
+      sessions: [{ id: session, created_at: "2025-03-01T12:00:00Z" }],
+      runs: [{ id: run, session_id: session, name: "r", started_at: "2025-03-01T12:00:00Z", status: "ok" }],
+      spans: [{ id: span, run_id: run, kind: "tool", name: "t", started_at: "2025-03-01T12:00:01Z", status: "ok" }],
+      events: [{ id: event, run_id: run, span_id: span, type: "custom", created_at: "2025-03-01T12:00:02Z", content }],
+    },
+  };
+}
+
+Deno.test({
+  name: "pg_store: one round trip per statement, literals stored exactly, timeout without SET, warm-up keeps nothing",
+  ignore: !url,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const sql = postgres(url!, { onnotice: () => {}, max: 1 });
+    await sql`SELECT public.create_or_rotate_project_api_key(${P}::uuid, 'pg_store', gen_random_uuid(), ${
+      hash_api_key(KEY)
+    })`;
+    const proxy = countingProxy(new URL(url!));
+    const store = createPgStore(proxy.url, { maxConnections: 1 });
+    try {
+      await t.step("one round trip per key lookup and per batch (with scores too)", async () => {
+        assert.equal(await store.resolveApiKey(hash_api_key(KEY)), P); // opens the connection
+        proxy.take();
+        assert.equal(await store.resolveApiKey(hash_api_key(KEY)), P);
+        assert.equal(proxy.take(), 1, "key lookup");
+        const { body, ids } = batch();
+        await store.ingest(P, prepared({ ...body, scores: [score(ids.run)] }));
+        assert.equal(proxy.take(), 1, "batch with a score");
+        // A batch over LITERAL_BATCH_BYTES goes with parameters: two round trips, same result.
+        const big = batch("x".repeat(LITERAL_BATCH_BYTES));
+        await store.ingest(P, prepared({ ...big.body, scores: [score(big.ids.run)] }));
+        assert.equal(proxy.take(), 2, "a big batch");
+        const [stored] = await sql`SELECT (SELECT count(*) FROM private.events WHERE id = ${big.ids.event})::int AS e,
+          (SELECT count(*) FROM private.scores WHERE trace_id = ${big.ids.run})::int AS s`;
+        assert.deepEqual(stored, { e: 1, s: 1 });
+        const always = createPgStore(proxy.url, { maxConnections: 1, literalBatchBytes: 0 });
+        await always.resolveApiKey(hash_api_key(KEY)); // opens its connection
+        proxy.take();
+        await always.ingest(P, prepared(batch().body));
+        assert.equal(proxy.take(), 2, "literalBatchBytes 0: always parameters");
+        await always.close();
+        proxy.take(); // its Terminate message
+        assert.equal(await store.resolveApiKey("not-a-hash"), null);
+        assert.equal(proxy.take(), 0, "a malformed hash needs no lookup");
+      });
+
+      await t.step("JSON texts with quotes, backslashes, dollar quotes and unicode are stored exactly", async () => {
+        const tricky: Record<string, string> = {
+          q: "it's \"quoted\" \\ back\\slash $$ $ns$ $nsabc$ $1 '; DROP TABLE private.events; --",
+          u: "é ✓ 😀 \u2028",
+        };
+        for (const pad of ["", "y".repeat(LITERAL_BATCH_BYTES)]) { // as literals, then as parameters
+          const content = { ...tricky, pad };
+          const { body, ids } = batch(content);
+          await store.ingest(P, prepared(body));
+          const [row] = await sql`SELECT content FROM private.events WHERE id = ${ids.event}`;
+          assert.deepEqual(row.content, content);
+        }
+        const text = "x$ns1$y";
+        assert.ok(!dollarQuoted(text).slice(1).startsWith("ns1$"), "the tag never occurs in the text");
+        const [echo] = await sql.unsafe(`SELECT ${dollarQuoted(text)} AS t`);
+        assert.equal(echo.t, text);
+      });
+
+      await t.step("refusals keep their classification through the one statement", async () => {
+        const { body } = batch();
+        const other = prepared({ ...body, spans: [], events: [], scores: [] });
+        other.runs = other.runs.replace(/"session_id":"[^"]+"/, `"session_id":"${crypto.randomUUID()}"`);
+        await assert.rejects(store.ingest(P, other), (e) => {
+          assert.ok(e instanceof StoreError);
+          assert.equal(e.kind, "client");
+          assert.match(e.message, /not found for project/);
+          return true;
+        });
+        // A refused score refuses the batch: its run is not kept.
+        const { body: b2, ids } = batch();
+        const refused = prepared({ ...b2, scores: [score(crypto.randomUUID())] });
+        await assert.rejects(store.ingest(P, refused), (e) => e instanceof StoreError && e.kind === "client");
+        assert.equal((await sql`SELECT count(*)::int AS n FROM private.runs WHERE id = ${ids.run}`)[0].n, 0);
+      });
+
+      await t.step("the statement timeout is in force on every connection, without a SET", async () => {
+        const short = createPgStore(url!, { statementTimeoutMs: 1, maxConnections: 1 });
+        try {
+          const big = batch();
+          big.body.events = Array.from({ length: 5_000 }, (_, i) => ({
+            ...big.body.events[0],
+            id: crypto.randomUUID(),
+            content: `event ${i}`,
+          }));
+          await assert.rejects(short.ingest(P, prepared(big.body)), (e) => {
+            assert.ok(e instanceof StoreError);
+            assert.equal(e.kind, "unavailable", e.message);
+            // query_canceled: PostgreSQL reports a timeout that fires this early as "due to user request".
+            assert.equal((e.cause as { code?: string }).code, "57014", e.message);
+            return true;
+          });
+        } finally {
+          await short.close();
+        }
+      });
+
+      await t.step("the warm-up opens the connections and keeps nothing", async () => {
+        const counts = () =>
+          sql`SELECT (SELECT count(*) FROM private.projects)::int AS p, (SELECT count(*) FROM private.runs)::int AS r,
+            (SELECT count(*) FROM private.scores)::int AS s`;
+        const before = await counts();
+        const warm = createPgStore(url!, { maxConnections: 3 });
+        try {
+          await warm.warmUp();
+          const [{ n }] = await sql`SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+          assert.ok(n >= 3, `${n} connections`);
+        } finally {
+          await warm.close();
+        }
+        assert.deepEqual(await counts(), before);
+      });
+    } finally {
+      await store.close();
+      proxy.close();
+      await sql.end();
+    }
+  },
+});
