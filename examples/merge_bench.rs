@@ -2,7 +2,7 @@
 //! each against a plain batch of the same size, interleaved, and prints ns/byte and their
 //! ratio per family: the scaling test's figures in a release build.
 //!
-//! `cargo run --release --example merge_bench -- [--reps N] [--scale X] [--write DIR]`
+//! `cargo run --release --example merge_bench -- [--reps N] [--scale X] [--only K,K] [--write DIR]`
 //! (`--write` also saves each family's body and its plain twin, e.g. to time them in wasm
 //! with `bench/merge_families.ts`).
 
@@ -26,6 +26,7 @@ fn main() {
     let mut reps = 5;
     let mut scale = 1.0;
     let mut write: Option<String> = None;
+    let mut only: Option<Vec<usize>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_default();
@@ -33,11 +34,15 @@ fn main() {
             "--reps" => reps = value.parse().expect("--reps N"),
             "--scale" => scale = value.parse().expect("--scale X"),
             "--write" => write = Some(value),
+            "--only" => only = Some(value.split(',').map(|k| k.parse().expect("--only K,K,…")).collect()),
             other => panic!("unknown argument {other}"),
         }
     }
     println!("{:<42} {:>9}  {:>12}  {:>12}  {:>7}", "family", "bytes", "ns/byte", "plain ns/B", "ratio");
     for (k, family) in families::families(scale).into_iter().enumerate() {
+        if only.as_ref().is_some_and(|only| !only.contains(&k)) {
+            continue;
+        }
         let plain = families::plain(family.body.len());
         if let Some(dir) = &write {
             std::fs::write(format!("{dir}/family-{k}.json"), &family.body).expect("write family");

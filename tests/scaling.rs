@@ -1,6 +1,6 @@
 //! No batch costs much more per byte than a plain batch of its size: each crafted family
 //! (`tests/common/families.rs`) is timed against a plain batch of the same size in the same
-//! run, interleaved, best of several repetitions, and the ratio of their ns/byte is held to
+//! run, interleaved, best of 3 to 12 repetitions, and the ratio of their ns/byte is held to
 //! a bound that a linear core passes with a wide margin even in a debug build on a busy
 //! machine, and that a quadratic merge (the fold of issue 9) misses by orders of magnitude.
 //!
@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 /// Most a family may cost per byte, relative to a plain batch of the same size.
 const MAX_RATIO: f64 = 8.0;
+/// Repetitions of each timing, more (up to the most) while a family looks over the bound:
+/// a busy machine can slow any one run, never make a quadratic cost look linear.
 const REPETITIONS: usize = 3;
+const MOST_REPETITIONS: usize = 12;
 
 fn seconds(body: &[u8]) -> f64 {
     let project = Uuid::from_u128(7);
@@ -37,13 +40,18 @@ fn time_per_byte_of_crafted_families_stays_near_a_plain_batch() {
     for family in families::families(scale) {
         let plain = families::plain(family.body.len());
         let (mut best_family, mut best_plain) = (f64::MAX, f64::MAX);
-        for _ in 0..REPETITIONS {
+        let mut repetitions = 0;
+        let (family_ns, plain_ns, ratio) = loop {
             best_family = best_family.min(seconds(&family.body));
             best_plain = best_plain.min(seconds(&plain));
-        }
-        let family_ns = best_family * 1e9 / family.body.len() as f64;
-        let plain_ns = best_plain * 1e9 / plain.len() as f64;
-        let ratio = family_ns / plain_ns;
+            repetitions += 1;
+            let family_ns = best_family * 1e9 / family.body.len() as f64;
+            let plain_ns = best_plain * 1e9 / plain.len() as f64;
+            let ratio = family_ns / plain_ns;
+            if repetitions >= MOST_REPETITIONS || (repetitions >= REPETITIONS && ratio <= MAX_RATIO) {
+                break (family_ns, plain_ns, ratio);
+            }
+        };
         println!(
             "{:<42} {:>9} bytes  {:>8.2} ns/byte  plain {:>6.2} ns/byte  ratio {:>6.2}",
             family.name,
