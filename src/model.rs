@@ -225,6 +225,7 @@ pub fn merge_objects<'a>(objects: &[Json<'a>]) -> Option<Json<'a>> {
         // did not, its members are left out rather than guessed at.
         let before = members.len();
         if crate::json::object_members(o, &mut members).is_err() {
+            debug_assert!(false, "a checked object did not split: {o}");
             members.truncate(before);
         }
     }
