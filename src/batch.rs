@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::json::{parse_body_flagging_long, Body, Item, List, Parsed, LIST_NAMES};
 use crate::limits::{Limits, MAX_SCORES};
-use crate::model::{Event, PromptLink, Record, Run, Score, Session, Span};
+use crate::model::{merge_objects, Event, PromptLink, Record, Run, Score, Session, Span};
 use crate::order::{parents_first, IdIndex, KeyTable, ParentProblem};
 use crate::validate::{self, Context, FIELD_NAMES};
 use crate::violation::{At, Code, Rejection, Violations, Warning, Warnings};
@@ -119,10 +119,8 @@ pub struct CheckedBatch<'a> {
     pub scores: Vec<(usize, Score<'a>)>,
     /// Size in the body of each list's text, to size the output.
     pub sent_bytes: [usize; 6],
-    /// The body was all ASCII.
+    /// The body was all ASCII (so is every text cut from it, merged objects included).
     pub ascii: bool,
-    /// Some records were merged.
-    pub merged: bool,
     /// The repairs made.
     pub warnings: Warnings,
 }
@@ -280,18 +278,13 @@ pub fn check_batch<'a>(
     }
     batch.scores = check_list(items(5), 5, &mut cx, validate::check_score);
 
-    // A merge re-writes objects (serde_json writes non-ASCII characters unescaped), so
-    // the output of a merged ASCII body is checked again when written.
+    // A merge writes only raw text cut from the body, so an ASCII body stays ASCII.
     let span_ids = merge(&mut batch.spans);
-    batch.merged = [
-        merge(&mut batch.sessions).is_none(),
-        merge(&mut batch.runs).is_none(),
-        span_ids.is_none(),
-        merge(&mut batch.events).is_none(),
-        merge(&mut batch.prompt_links).is_none(),
-        merge(&mut batch.scores).is_none(),
-    ]
-    .contains(&true);
+    merge(&mut batch.sessions);
+    merge(&mut batch.runs);
+    merge(&mut batch.events);
+    merge(&mut batch.prompt_links);
+    merge(&mut batch.scores);
     // Unless spans were merged, their key table is the index of span ids by position.
     let span_ids = span_ids.unwrap_or_else(|| IdIndex::ids(batch.spans.iter().map(|(_, s)| s.id)));
 
@@ -327,23 +320,32 @@ fn check_list<'a, T>(
     out
 }
 
-/// Folds records that share a key into the first of them (see [`Record::absorb`]); the
-/// merged record keeps the first one's place. Returns the records' key table when no two
-/// shared a key (`None` when records were merged, as positions then moved).
-pub fn merge<T: Record>(records: &mut Vec<(usize, T)>) -> Option<KeyTable<T::Key>> {
+/// Merges each group of records that share a key into the first of them, once per
+/// group (see [`Record`]): the other fields fold record by record, the objects merge
+/// together in one pass ([`merge_objects`]), so a group costs time linear in its bytes.
+/// The merged record keeps the first one's place. Returns the records' key table when no
+/// two shared a key (`None` when records were merged, as positions then moved).
+pub fn merge<'a, T: Record<'a>>(records: &mut Vec<(usize, T)>) -> Option<KeyTable<T::Key>> {
     let table = KeyTable::new(records.iter().map(|(_, r)| r.key()));
     if table.repeats().next().is_none() {
         return Some(table);
     }
     let mut slots: Vec<Option<(usize, T)>> = std::mem::take(records).into_iter().map(Some).collect();
+    let mut objects = Vec::new();
     for group in table.repeats() {
+        let Some((at, mut first)) = slots[group[0].1 as usize].take() else { continue };
+        objects.clear();
+        objects.extend(first.object().and_then(Option::take));
         for &(_, later) in &group[1..] {
-            if let Some((_, record)) = slots[later as usize].take() {
-                if let Some((_, first)) = slots[group[0].1 as usize].as_mut() {
-                    first.absorb(record);
-                }
+            if let Some((_, mut record)) = slots[later as usize].take() {
+                objects.extend(record.object().and_then(Option::take));
+                first.absorb(record);
             }
         }
+        if let Some(object) = first.object() {
+            *object = merge_objects(&objects);
+        }
+        slots[group[0].1 as usize] = Some((at, first));
     }
     *records = slots.into_iter().flatten().collect();
     None

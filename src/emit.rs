@@ -209,6 +209,8 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
     // formatted numbers) and ASCII written here (keys, punctuation, hex digits), each
     // whole, so it is valid UTF-8. The debug assertion checks this in tests.
     let text = unsafe { String::from_utf8_unchecked(out) };
-    let ascii = batch.ascii && (!batch.merged || text.is_ascii());
+    // Every value is raw text from the body (merged objects too), so ASCII in is ASCII out.
+    let ascii = batch.ascii;
+    debug_assert!(!ascii || text.is_ascii());
     PreparedBatch::new(text, ends, ascii, batch.counts())
 }

@@ -240,6 +240,55 @@ pub struct Parsed<'a> {
     pub ascii: bool,
 }
 
+/// One member of a JSON object: its key decoded (what `jsonb` compares), and the raw
+/// text of its key (inside the quotes, escapes kept) and of its value, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member<'t> {
+    /// The key's decoded string.
+    pub key: Cow<'t, str>,
+    /// The key's text between its quotes, byte for byte.
+    pub raw_key: &'t str,
+    /// The value's text, byte for byte.
+    pub value: &'t str,
+}
+
+/// Appends the members of the JSON object `text` to `out`, in order, repeated keys
+/// included. Made for objects this reader already checked (a record's `metadata`,
+/// `attributes`, …): nesting and number size are not limited again, and a key whose
+/// escapes cannot be decoded keeps its raw text as its key.
+pub fn object_members<'t>(text: &'t str, out: &mut Vec<Member<'t>>) -> Result<(), SyntaxError> {
+    let mut r = Reader {
+        b: text.as_bytes(),
+        i: 0,
+        max_depth: usize::MAX,
+        max_string: usize::MAX,
+        budget: 0,
+        seen: 0,
+        stack: Vec::new(),
+        ascii: true,
+    };
+    r.ws();
+    if r.peek() != Some(b'{') {
+        return Err(r.err("expected an object"));
+    }
+    if !r.open(b'}') {
+        loop {
+            let (raw_key, escaped, problem) = r.key()?;
+            let key = decoded_key(raw_key, escaped, problem).unwrap_or(Cow::Borrowed(raw_key));
+            let value = r.value(0)?.text;
+            out.push(Member { key, raw_key, value });
+            if !r.more(b'}')? {
+                break;
+            }
+        }
+    }
+    r.ws();
+    if r.i != r.b.len() {
+        return Err(r.err("trailing characters after the JSON value"));
+    }
+    Ok(())
+}
+
 /// Reads the body from `i` on.
 ///
 /// Invariant: every byte before `i` is known to be part of valid UTF-8, and `i` is on a
@@ -835,6 +884,28 @@ mod tests {
         r.ws();
         assert_eq!(r.i, text.len(), "whole text read");
         v
+    }
+
+    #[test]
+    fn object_members_are_raw_slices_with_decoded_keys() {
+        let text = r#" { "a" : 1e400 , "\u0061":[1, {"x": -0}], "b\"c": "\u00e9" ,"a":{} } "#;
+        let mut members = Vec::new();
+        object_members(text, &mut members).unwrap();
+        let seen: Vec<(&str, &str, &str)> = members.iter().map(|m| (m.key.as_ref(), m.raw_key, m.value)).collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("a", "a", "1e400"),
+                ("a", "\\u0061", "[1, {\"x\": -0}]"),
+                ("b\"c", "b\\\"c", "\"\\u00e9\""),
+                ("a", "a", "{}")
+            ]
+        );
+        members.clear();
+        object_members("{ }", &mut members).unwrap();
+        assert!(members.is_empty());
+        assert!(object_members("[1]", &mut members).is_err());
+        assert!(object_members("{\"a\":1} x", &mut members).is_err());
     }
 
     #[test]

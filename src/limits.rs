@@ -27,8 +27,9 @@ pub struct Limits {
     pub strict: bool,
 }
 
-/// Nesting can never be configured deeper than this: merged metadata is re-parsed with
-/// serde_json, whose recursion guard stops at 128.
+/// Nesting can never be configured deeper than this (the reader needs no such bound, as
+/// it never recurses; the ceiling keeps stored documents within what clients and tools
+/// that recurse, such as serde_json's default guard of 128, can read back).
 pub const MAX_DEPTH_CEILING: usize = 128;
 
 /// The contract's score cap per batch (upstream's `scores must contain at most 500 items`),

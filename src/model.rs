@@ -161,20 +161,26 @@ pub struct Score<'a> {
     pub created_at: Cow<'a, str>,
 }
 
-/// How records of one kind are identified and how a later copy is folded into an
-/// earlier one. The fold gives what the database would hold after receiving the two
-/// in order (database.md §4 with our decision 7): immutable fields keep their first
-/// value, `ended_at` never goes back to null, a final status never goes back to
-/// `running`, omitted `error` keeps the earlier one, and `metadata`/`attributes` merge
-/// shallowly with the later keys winning.
-pub trait Record: Sized {
+/// How records of one kind are identified and how copies sharing a key merge. The merge
+/// gives what the database holds after receiving them in order, one request each
+/// (database.md §4 with our decision 7): immutable fields keep their first value,
+/// `ended_at` never goes back to null, a final status never goes back to `running`,
+/// omitted `error` keeps the earlier one, and `metadata`/`attributes` merge shallowly
+/// with the later keys winning (as `jsonb || jsonb` does, see [`merge_objects`]).
+pub trait Record<'a>: Sized {
     /// The identity key: the id, or (span, prompt version) for prompt links, as integers
     /// (which compare faster than byte arrays).
     type Key: crate::order::BucketKey;
     /// This record's key.
     fn key(&self) -> Self::Key;
-    /// Folds a later record with the same key into this one.
+    /// Folds a later record with the same key into this one, all fields but the object
+    /// that [`Record::object`] names: a group's objects are merged once, together.
     fn absorb(&mut self, later: Self);
+    /// The JSON object that merges shallowly across copies (`metadata` or `attributes`),
+    /// if the kind has one.
+    fn object(&mut self) -> Option<&mut Option<Json<'a>>> {
+        None
+    }
 }
 
 /// The identity of records keyed by their `id`.
@@ -193,29 +199,69 @@ fn coalesce<'a>(earlier: &mut Option<Cow<'a, str>>, later: Option<Cow<'a, str>>)
     }
 }
 
-/// Shallow merge of two JSON object texts: the earlier's keys kept, the later's winning.
-pub fn merge_objects<'a>(earlier: &mut Option<Json<'a>>, later: Option<Json<'a>>) {
-    let Some(later) = later else { return };
-    let Some(prev) = earlier.take() else {
-        *earlier = Some(later);
-        return;
-    };
-    type Map = serde_json::Map<String, serde_json::Value>;
-    // Both texts were checked to be objects within the depth limit, so both parse.
-    match (serde_json::from_str::<Map>(&prev), serde_json::from_str::<Map>(&later)) {
-        (Ok(mut merged), Ok(newer)) => {
-            merged.extend(newer);
-            *earlier = Some(Cow::Owned(serde_json::Value::Object(merged).to_string()));
-        }
-        _ => *earlier = Some(later),
-    }
+/// True for `{}` (with any white space inside).
+fn is_empty_object(text: &str) -> bool {
+    text.trim_ascii().strip_prefix('{').is_some_and(|rest| rest.trim_ascii_start() == "}")
 }
 
-impl Record for Session<'_> {
+/// Shallow merge of JSON object texts sent in this order, in one pass: a key (compared
+/// decoded, as `jsonb` compares keys, so `"a"` and `"\u0061"` are one key) takes its
+/// last value, within an object as across objects — what `jsonb` gives when the objects
+/// are stored one after the other with `stored || sent`. Keys stay where they first
+/// appeared; keys and values are copied as the raw text that was sent, so numbers keep
+/// every digit. When at most one object has members, its text is kept as it is.
+///
+/// Linear in the objects' bytes but for one sort of their members (O(m log m) compares,
+/// whatever the keys: nothing is hashed, so no input can make it quadratic).
+pub fn merge_objects<'a>(objects: &[Json<'a>]) -> Option<Json<'a>> {
+    let mut filled = objects.iter().filter(|o| !is_empty_object(o));
+    let Some(first) = filled.next() else { return objects.last().cloned() };
+    if filled.next().is_none() {
+        return Some(first.clone());
+    }
+    let mut members = Vec::new();
+    for o in objects {
+        // Every object was read and checked by the same reader, so it splits; if it ever
+        // did not, its members are left out rather than guessed at.
+        let before = members.len();
+        if crate::json::object_members(o, &mut members).is_err() {
+            debug_assert!(false, "a checked object did not split: {o}");
+            members.truncate(before);
+        }
+    }
+    // A stable sort by key keeps each key's members in the order sent: the last of each
+    // run is the value that wins, the first says where the key goes.
+    let mut by_key: Vec<u32> = (0..members.len() as u32).collect();
+    by_key.sort_by(|&x, &y| members[x as usize].key.cmp(&members[y as usize].key));
+    let mut winners: Vec<(u32, u32)> = by_key
+        .chunk_by(|&x, &y| members[x as usize].key == members[y as usize].key)
+        .filter_map(|run| Some((*run.first()?, *run.last()?)))
+        .collect();
+    winners.sort_unstable();
+    let size = winners.iter().map(|&(_, w)| members[w as usize].raw_key.len() + members[w as usize].value.len() + 4);
+    let mut out = String::with_capacity(2 + size.sum::<usize>());
+    out.push('{');
+    for (k, &(_, w)) in winners.iter().enumerate() {
+        let m = &members[w as usize];
+        if k > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(m.raw_key);
+        out.push_str("\":");
+        out.push_str(m.value);
+    }
+    out.push('}');
+    Some(Cow::Owned(out))
+}
+
+impl<'a> Record<'a> for Session<'a> {
     keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         coalesce(&mut self.ended_at, later.ended_at);
-        merge_objects(&mut self.metadata, later.metadata);
+    }
+    fn object(&mut self) -> Option<&mut Option<Json<'a>>> {
+        Some(&mut self.metadata)
     }
 }
 
@@ -227,30 +273,34 @@ macro_rules! absorb_step {
             coalesce(&mut self.ended_at, later.ended_at);
             self.status = self.status.then(later.status);
             coalesce(&mut self.error, later.error);
-            merge_objects(&mut self.$object, later.$object);
+        }
+        fn object(&mut self) -> Option<&mut Option<Json<'a>>> {
+            Some(&mut self.$object)
         }
     };
 }
 
-impl Record for Run<'_> {
+impl<'a> Record<'a> for Run<'a> {
     keyed_by_id!();
     absorb_step!(metadata);
 }
 
-impl Record for Span<'_> {
+impl<'a> Record<'a> for Span<'a> {
     keyed_by_id!();
     absorb_step!(attributes);
 }
 
-impl Record for Event<'_> {
+impl<'a> Record<'a> for Event<'a> {
     keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         self.content = later.content;
-        merge_objects(&mut self.attributes, later.attributes);
+    }
+    fn object(&mut self) -> Option<&mut Option<Json<'a>>> {
+        Some(&mut self.attributes)
     }
 }
 
-impl Record for PromptLink<'_> {
+impl<'a> Record<'a> for PromptLink<'a> {
     type Key = (u128, u128);
     fn key(&self) -> (u128, u128) {
         (self.span_id.as_u128(), self.prompt_version_id.as_u128())
@@ -261,7 +311,7 @@ impl Record for PromptLink<'_> {
     }
 }
 
-impl Record for Score<'_> {
+impl<'a> Record<'a> for Score<'a> {
     keyed_by_id!();
     fn absorb(&mut self, later: Self) {
         // A re-sent score overwrites every field.
@@ -291,14 +341,34 @@ mod tests {
         assert_eq!(Status::Running.then(Status::Ok), Status::Ok);
     }
 
+    fn merged(objects: &[&'static str]) -> Option<String> {
+        let objects: Vec<Json> = objects.iter().map(|o| Cow::Borrowed(*o)).collect();
+        merge_objects(&objects).map(Cow::into_owned)
+    }
+
     #[test]
-    fn objects_merge_shallowly_later_keys_win() {
-        let mut m = Some(Cow::Borrowed(r#"{"a":1,"b":{"x":1}}"#));
-        merge_objects(&mut m, Some(Cow::Borrowed(r#"{"b":{"y":2},"c":3}"#)));
-        let v: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
-        assert_eq!(v, serde_json::json!({"a":1,"b":{"y":2},"c":3}));
-        let mut m = Some(Cow::Borrowed(r#"{"a":1}"#));
-        merge_objects(&mut m, None);
-        assert_eq!(m.unwrap(), r#"{"a":1}"#);
+    fn objects_merge_shallowly_later_keys_win_in_first_place() {
+        assert_eq!(
+            merged(&[r#"{"a":1,"b":{"x":1}}"#, r#"{"b":{"y":2},"c":3}"#]).unwrap(),
+            r#"{"a":1,"b":{"y":2},"c":3}"#
+        );
+        assert_eq!(merged(&[r#"{"a":1,"a":2}"#, r#"{"b":3,"a":4,"b":5}"#]).unwrap(), r#"{"a":4,"b":5}"#);
+        assert_eq!(merged(&[]), None);
+    }
+
+    #[test]
+    fn values_and_keys_are_kept_as_sent() {
+        assert_eq!(
+            merged(&[r#"{ "n" : 12345678901234567890123, "\u00e9": 1e-400 }"#, r#"{"m":-0}"#]).unwrap(),
+            r#"{"n":12345678901234567890123,"\u00e9":1e-400,"m":-0}"#
+        );
+        // Keys compare decoded: an escaped spelling is the same key.
+        assert_eq!(merged(&[r#"{"a":1,"b":2}"#, r#"{"\u0061":3}"#]).unwrap(), r#"{"\u0061":3,"b":2}"#);
+    }
+
+    #[test]
+    fn a_single_object_with_members_is_kept_byte_for_byte() {
+        assert_eq!(merged(&["{}", r#"{ "a":1, "a":2 }"#, "{ }"]).unwrap(), r#"{ "a":1, "a":2 }"#);
+        assert_eq!(merged(&["{}", " { } "]).unwrap(), " { } ");
     }
 }
