@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json};
 
 use super::attrs::{Attrs, Direction, Message};
-use super::value::{as_str, to_json, to_json_parsed};
+use super::value::{as_str, to_json, to_json_declared, to_json_parsed};
 use super::wire::AnyValue;
 use super::Kind;
 
@@ -44,6 +44,7 @@ pub fn payload(attrs: &mut Attrs, direction: Direction) -> Option<Message> {
     let value = attrs.take(key)?;
     let content = match attrs.str(mime_key) {
         Some("text/plain") => to_json(value),
+        Some("application/json") => to_json_declared(value),
         _ => to_json_parsed(value),
     };
     Some(Message::new(key, direction, content))

@@ -5,7 +5,7 @@
 
 use super::attrs::{Attrs, Direction, Message};
 use super::openinference::flattened_message;
-use super::value::to_json_parsed;
+use super::value::to_json_declared;
 use super::Kind;
 
 /// The span kind `traceloop.span.kind` gives, or for LLM spans (which carry no
@@ -35,7 +35,8 @@ pub fn attribute_messages(attrs: &mut Attrs, out: &mut Vec<Message>) {
     }
 }
 
-/// `traceloop.entity.input` / `traceloop.entity.output` (JSON texts), when no
+/// `traceloop.entity.input` / `traceloop.entity.output` (always JSON texts, so a quoted
+/// string is read as the string), when no
 /// structured messages were found for that direction.
 pub fn payload(attrs: &mut Attrs, direction: Direction) -> Option<Message> {
     let key = match direction {
@@ -43,5 +44,5 @@ pub fn payload(attrs: &mut Attrs, direction: Direction) -> Option<Message> {
         Direction::Output => "traceloop.entity.output",
     };
     let value = attrs.take(key)?;
-    Some(Message::new(key, direction, to_json_parsed(value)))
+    Some(Message::new(key, direction, to_json_declared(value)))
 }

@@ -75,6 +75,15 @@ pub fn to_json_parsed(value: &AnyValue) -> Json {
     }
 }
 
+/// A string value declared to hold JSON (any JSON, a quoted string included) read as that
+/// JSON; a text that does not parse stays text.
+pub fn to_json_declared(value: &AnyValue) -> Json {
+    match as_str(value) {
+        Some(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.to_owned())),
+        None => to_json(value),
+    }
+}
+
 /// A JSON object or array text, parsed; other texts (plain prose, numbers) stay text.
 pub fn parse_json_text(s: &str) -> Option<Json> {
     let t = s.trim_start();
