@@ -586,3 +586,277 @@ fn fuzzed_protobuf_and_json_never_panic() {
         let _ = prepare_otlp(&body, "application/json", PROJECT, &Limits::default());
     }
 }
+
+// ---- the mapping table, case by case ----
+
+fn kv_str(k: &str, v: &str) -> KeyValue {
+    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::String(v.into())) }) }
+}
+
+fn kv_int(k: &str, v: i64) -> KeyValue {
+    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::Int(v)) }) }
+}
+
+/// One root span with these attributes and events, prepared.
+fn one_span(attributes: Vec<KeyValue>, events: Vec<SpanEvent>, status: Option<Status>, ended: bool) -> Out {
+    one_span_with_resource(attributes, events, status, ended, vec![])
+}
+
+fn one_span_with_resource(
+    attributes: Vec<KeyValue>,
+    events: Vec<SpanEvent>,
+    status: Option<Status>,
+    ended: bool,
+    resource: Vec<KeyValue>,
+) -> Out {
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource { attributes: resource, dropped_attributes_count: 0 }),
+            scope_spans: vec![ScopeSpans {
+                scope: None,
+                spans: vec![Span {
+                    trace_id: vec![7; 16],
+                    span_id: vec![9; 8],
+                    name: "s".into(),
+                    start_time_unix_nano: 1_000_000_000,
+                    end_time_unix_nano: if ended { 2_000_000_000 } else { 0 },
+                    attributes,
+                    events,
+                    status,
+                    ..Default::default()
+                }],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    };
+    out(prepare_otlp(&req.encode_to_vec(), "application/x-protobuf", PROJECT, &Limits::default()).unwrap())
+}
+
+#[test]
+fn span_kind_table() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("gen_ai.operation.name", "chat")], "model"),
+        (&[("gen_ai.operation.name", "text_completion")], "model"),
+        (&[("gen_ai.operation.name", "generate_content")], "model"),
+        (&[("gen_ai.operation.name", "embeddings")], "model"),
+        (&[("gen_ai.operation.name", "execute_tool")], "tool"),
+        (&[("gen_ai.operation.name", "invoke_agent")], "agent"),
+        (&[("gen_ai.operation.name", "create_agent")], "agent"),
+        // gen_ai.operation.name wins over the other families.
+        (&[("gen_ai.operation.name", "execute_tool"), ("openinference.span.kind", "LLM")], "tool"),
+        // An unknown operation falls through to the next family.
+        (&[("gen_ai.operation.name", "dance"), ("openinference.span.kind", "AGENT")], "agent"),
+        (&[("openinference.span.kind", "LLM")], "model"),
+        (&[("openinference.span.kind", "EMBEDDING")], "model"),
+        (&[("openinference.span.kind", "TOOL")], "tool"),
+        (&[("openinference.span.kind", "RETRIEVER")], "tool"),
+        (&[("openinference.span.kind", "RERANKER")], "tool"),
+        (&[("openinference.span.kind", "AGENT")], "agent"),
+        (&[("openinference.span.kind", "chain")], "workflow"),
+        (&[("openinference.span.kind", "GUARDRAIL")], "custom"),
+        (&[("openinference.span.kind", "EVALUATOR")], "custom"),
+        (&[("openinference.span.kind", "TOOL"), ("traceloop.span.kind", "agent")], "tool"),
+        (&[("traceloop.span.kind", "workflow")], "workflow"),
+        (&[("traceloop.span.kind", "task")], "custom"),
+        (&[("traceloop.span.kind", "agent")], "agent"),
+        (&[("traceloop.span.kind", "tool")], "tool"),
+        (&[("llm.request.type", "chat")], "model"),
+        (&[("llm.request.type", "completion")], "model"),
+        (&[("llm.request.type", "embedding")], "model"),
+        (&[("http.method", "GET")], "custom"),
+        (&[], "custom"),
+    ];
+    for (attrs, kind) in cases {
+        let o = one_span(attrs.iter().map(|(k, v)| kv_str(k, v)).collect(), vec![], None, true);
+        assert_eq!(o.spans[0]["kind"], *kind, "{attrs:?}");
+    }
+}
+
+#[test]
+fn session_table() {
+    let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        (&[("session.id", "a")], Some("a")),
+        (&[("gen_ai.conversation.id", "b")], Some("b")),
+        (&[("langfuse.session.id", "c")], Some("c")),
+        (&[("langfuse.session.id", "c"), ("gen_ai.conversation.id", "b"), ("session.id", "a")], Some("a")),
+        (&[("langfuse.session.id", "c"), ("gen_ai.conversation.id", "b")], Some("b")),
+        (&[("session.id", "")], None),
+        (&[], None),
+    ];
+    for (attrs, session) in cases {
+        let o = one_span(attrs.iter().map(|(k, v)| kv_str(k, v)).collect(), vec![], None, true);
+        let want = match session {
+            Some(s) => json!({"otel.session.id": s}),
+            None => json!({"otel.trace_id": "07070707070707070707070707070707"}),
+        };
+        assert_eq!(o.sessions[0]["metadata"], want, "{attrs:?}");
+        assert_eq!(o.trace_runs[0]["session_rank"], if session.is_some() { 2 } else { 0 });
+    }
+    // The same value names the same session in any trace; the resource is read too.
+    let a = one_span(vec![kv_str("session.id", "x")], vec![], None, true);
+    let b = one_span_with_resource(vec![], vec![], None, true, vec![kv_str("session.id", "x")]);
+    assert_eq!(a.sessions[0]["id"], b.sessions[0]["id"]);
+}
+
+#[test]
+fn status_table() {
+    let exception = |escaped: Option<bool>| SpanEvent {
+        time_unix_nano: 1_500_000_000,
+        name: "exception".into(),
+        attributes: [kv_str("exception.type", "ValueError"), kv_str("exception.message", "bad")]
+            .into_iter()
+            .chain(escaped.map(|e| KeyValue { key: "exception.escaped".into(), value: Some(AnyValue { value: Some(Value::Bool(e)) }) }))
+            .collect(),
+        dropped_attributes_count: 0,
+    };
+    let st = |code: i32, message: &str| Some(Status { code, message: message.into() });
+    let cases: Vec<(Option<Status>, Vec<SpanEvent>, bool, &str, Json)> = vec![
+        (None, vec![], true, "ok", Json::Null),
+        (st(0, ""), vec![], true, "ok", Json::Null),
+        (st(1, ""), vec![], true, "ok", Json::Null),
+        (None, vec![], false, "running", Json::Null),
+        (st(2, "boom"), vec![], true, "error", json!({"message": "boom"})),
+        (st(2, ""), vec![], true, "error", json!({"message": "error"})),
+        (st(2, ""), vec![exception(None)], true, "error", json!({"type": "ValueError", "message": "bad"})),
+        (st(2, "boom"), vec![exception(None)], true, "error", json!({"type": "ValueError", "message": "boom"})),
+        // A recorded exception that did not escape leaves the span's status alone.
+        (None, vec![exception(Some(false))], true, "ok", Json::Null),
+        (None, vec![exception(None)], true, "ok", Json::Null),
+        (None, vec![exception(Some(true))], true, "error", json!({"type": "ValueError", "message": "bad"})),
+    ];
+    for (status, events, ended, want, error) in cases {
+        let o = one_span(vec![], events, status.clone(), ended);
+        assert_eq!(o.spans[0]["status"], want, "{status:?}");
+        assert_eq!(o.spans[0].get("error").cloned().unwrap_or(Json::Null), error, "{status:?}");
+        // The root span's status is the run's.
+        assert_eq!(o.runs[0]["status"], want);
+    }
+}
+
+#[test]
+fn usage_table() {
+    let cases: Vec<(Vec<KeyValue>, Json)> = vec![
+        (vec![kv_int("gen_ai.usage.input_tokens", 3), kv_int("gen_ai.usage.output_tokens", 4)], json!([3, 4, 7])),
+        (vec![kv_int("gen_ai.usage.prompt_tokens", 3), kv_int("gen_ai.usage.completion_tokens", 4)], json!([3, 4, 7])),
+        (vec![kv_int("llm.token_count.prompt", 3), kv_int("llm.token_count.completion", 4), kv_int("llm.token_count.total", 9)], json!([3, 4, 9])),
+        (vec![kv_int("gen_ai.usage.input_tokens", 3), kv_int("gen_ai.usage.prompt_tokens", 5)], json!([3, null, null])),
+        (vec![kv_str("gen_ai.usage.output_tokens", "12")], json!([null, 12, null])),
+        (vec![kv_int("llm.usage.total_tokens", 40)], json!([null, null, 40])),
+    ];
+    for (attrs, want) in cases {
+        let o = one_span(attrs.clone(), vec![], None, true);
+        let a = &o.spans[0]["attributes"];
+        let got = json!([a.get("input_tokens"), a.get("output_tokens"), a.get("total_tokens")]);
+        assert_eq!(got, want, "{attrs:?}");
+    }
+    let models: &[(&[(&str, &str)], &str)] = &[
+        (&[("gen_ai.request.model", "a"), ("gen_ai.response.model", "b")], "b"),
+        (&[("gen_ai.request.model", "a")], "a"),
+        (&[("llm.model_name", "c")], "c"),
+        (&[("embedding.model_name", "e")], "e"),
+    ];
+    for (attrs, model) in models {
+        let o = one_span(attrs.iter().map(|(k, v)| kv_str(k, v)).collect(), vec![], None, true);
+        assert_eq!(o.spans[0]["attributes"]["model"], *model);
+    }
+    let cost = |k: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::Double(0.25)) }) };
+    for key in ["gen_ai.usage.cost", "llm.cost.total"] {
+        assert_eq!(one_span(vec![cost(key)], vec![], None, true).spans[0]["attributes"]["cost_usd"], 0.25);
+    }
+}
+
+#[test]
+fn event_type_table() {
+    // (span kind attribute, message role, direction) → event type
+    let cases: &[(&str, Option<&str>, &str, &str)] = &[
+        ("chat", Some("system"), "input", "system_message"),
+        ("chat", Some("developer"), "input", "system_message"),
+        ("chat", Some("user"), "input", "user_input"),
+        ("chat", Some("assistant"), "input", "assistant_message"),
+        ("chat", Some("tool"), "input", "tool_result"),
+        ("chat", Some("assistant"), "output", "assistant_message"),
+        ("chat", Some("critic"), "input", "custom"),
+        ("invoke_agent", Some("assistant"), "output", "final_response"),
+        ("invoke_agent", Some("user"), "input", "user_input"),
+    ];
+    for (op, role, direction, want) in cases {
+        let key = if *direction == "input" { "gen_ai.input.messages" } else { "gen_ai.output.messages" };
+        let message = json!([{"role": role, "parts": [{"type": "text", "content": "x"}]}]).to_string();
+        let o = one_span(vec![kv_str("gen_ai.operation.name", op), kv_str(key, &message)], vec![], None, true);
+        assert_eq!(o.events[0]["type"], *want, "{op} {role:?} {direction}");
+        assert_eq!(o.events[0]["content"], "x");
+    }
+    // Payloads without a role take their type from the span's kind.
+    let payloads: &[(&str, &str, &str)] = &[
+        ("TOOL", "input.value", "tool_arguments"),
+        ("TOOL", "output.value", "tool_result"),
+        ("LLM", "input.value", "user_input"),
+        ("LLM", "output.value", "assistant_message"),
+        ("AGENT", "input.value", "user_input"),
+        ("AGENT", "output.value", "final_response"),
+        // A root span reads like an agent.
+        ("CHAIN", "output.value", "final_response"),
+    ];
+    for (kind, key, want) in payloads {
+        let o = one_span(vec![kv_str("openinference.span.kind", kind), kv_str(key, "v")], vec![], None, true);
+        assert_eq!(o.events[0]["type"], *want, "{kind} {key}");
+    }
+}
+
+#[test]
+fn prompt_link_table() {
+    let v = "0f6a8a5e-4c1b-4f7e-9a51-7d2a3c9b1e20";
+    let cases: &[(&[(&str, &str)], Option<Json>)] = &[
+        (&[("northstar.prompt.version_id", v)], Some(json!({}))),
+        (&[("northstar.prompt.version_id", v), ("northstar.prompt.variables", r#"{"a":1}"#)], Some(json!({"a": 1}))),
+        (&[("prompt.id", v), ("llm.prompt_template.variables", r#"{"b":"x"}"#)], Some(json!({"b": "x"}))),
+        (&[("prompt.id", v), ("prompt.vendor", "NorthStar")], Some(json!({}))),
+        (&[("prompt.id", v), ("prompt.vendor", "langfuse")], None),
+        (&[("prompt.id", "my-prompt")], None),
+        (&[("northstar.prompt.version_id", "not-a-uuid")], None),
+        (&[("northstar.prompt.version_id", v), ("northstar.prompt.variables", "[1]")], Some(json!({}))),
+    ];
+    for (attrs, want) in cases {
+        let o = one_span(attrs.iter().map(|(k, v)| kv_str(k, v)).collect(), vec![], None, true);
+        match want {
+            None => assert!(o.prompt_links.is_empty(), "{attrs:?}"),
+            Some(vars) => {
+                assert_eq!(o.prompt_links.len(), 1, "{attrs:?}");
+                assert_eq!(o.prompt_links[0]["prompt_version_id"], v);
+                // Absent or unusable variables: prepare_batch writes {}.
+                let got = o.prompt_links[0].get("variable_values").cloned().unwrap_or(Json::Null);
+                assert_eq!(&got, vars, "{attrs:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn attribute_values_are_kept_faithfully() {
+    let any = |v: Value| Some(AnyValue { value: Some(v) });
+    let nested = Value::Kvlist(northstar_core::otlp::wire::KeyValueList {
+        values: vec![
+            KeyValue { key: "n".into(), value: any(Value::Int(-9_007_199_254_740_993)) },
+            KeyValue { key: "list".into(), value: any(Value::Array(northstar_core::otlp::wire::ArrayValue {
+                values: vec![AnyValue { value: Some(Value::Bool(false)) }, AnyValue { value: None }],
+            })) },
+        ],
+    });
+    let o = one_span(
+        vec![
+            KeyValue { key: "obj".into(), value: any(nested) },
+            KeyValue { key: "empty".into(), value: None },
+            KeyValue { key: "inf".into(), value: any(Value::Double(f64::INFINITY)) },
+        ],
+        vec![],
+        None,
+        true,
+    );
+    let a = &o.spans[0]["attributes"];
+    assert_eq!(a["obj"]["list"], json!([false, null]));
+    assert_eq!(a["empty"], Json::Null);
+    assert_eq!(a["inf"], "Infinity");
+    // Beyond 2^53: the digits are kept exactly in the text sent to the database.
+    assert!(o.prepared.batch.spans().contains(r#""n":-9007199254740993"#));
+}
