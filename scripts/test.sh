@@ -61,7 +61,7 @@ suite "Rust tests (native)" cargo test --quiet
 suite "pkg/ is up to date with src/" bash scripts/build-pkg.sh --check
 suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown --test wasm
+  cargo test --target wasm32-unknown-unknown --test wasm --test wasm_otlp
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash scripts/test-e2e.sh
 suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/

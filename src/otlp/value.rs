@@ -123,13 +123,23 @@ pub fn derive_id(project: Uuid, tag: &str, parts: &[&[u8]]) -> Uuid {
 /// precision; the nanoseconds below it are dropped, never rounded up into the next
 /// microsecond).
 pub fn rfc3339_micros(unix_nanos: u64) -> String {
+    use chrono::{Datelike, Timelike};
     let secs = (unix_nanos / 1_000_000_000) as i64;
     let micros = (unix_nanos % 1_000_000_000) / 1_000;
-    match chrono::DateTime::from_timestamp(secs, (micros * 1_000) as u32) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        // Unreachable for u64 nanoseconds (they end in 2554); kept total for safety.
-        None => "1970-01-01T00:00:00.000000Z".to_owned(),
-    }
+    // Not chrono's `format`: its format-string machinery adds ~15 KB to the wasm module.
+    // u64 nanoseconds end in 2554, always a valid date.
+    let Some(t) = chrono::DateTime::from_timestamp(secs, 0) else {
+        return "1970-01-01T00:00:00.000000Z".to_owned();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Lowercase hex of bytes.

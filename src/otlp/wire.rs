@@ -284,13 +284,38 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> R
 }
 
 /// A JSON number or a decimal string (proto3 JSON writes 64-bit integers as strings).
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum NumberOrText {
     Unsigned(u64),
     Signed(i64),
     Float(f64),
     Text(String),
+}
+
+// Read with a hand-written visitor: `#[serde(untagged)]` would buffer every value and
+// costs far more code in the wasm module.
+impl<'de> Deserialize<'de> for NumberOrText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = NumberOrText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a decimal string")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Unsigned(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Signed(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 fn uint64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
