@@ -67,7 +67,7 @@ suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash 
 suite "browser: pkg/ imported by web/index.html in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
-suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions
+suite "Deno tests" deno test --frozen --allow-read --allow-env supabase/functions bench
 
 echo
 if [[ ${#broken[@]} -gt 0 ]]; then

@@ -67,7 +67,11 @@ fn events_of(o: &Out, span: &Json) -> Vec<(String, String, Json)> {
         .iter()
         .filter(|e| e["span_id"] == span["id"])
         .map(|e| {
-            (e["type"].as_str().unwrap().to_owned(), e["attributes"]["otel.source"].as_str().unwrap().to_owned(), e["content"].clone())
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["attributes"]["otel.source"].as_str().unwrap().to_owned(),
+                e["content"].clone(),
+            )
         })
         .collect()
 }
@@ -97,7 +101,10 @@ fn genai_current_names() {
     let agent = span_named(&o, "invoke_agent travel-agent");
     let chat = span_named(&o, "chat gpt-4o");
     let tool = span_named(&o, "execute_tool get_weather");
-    assert_eq!((agent["kind"].as_str(), chat["kind"].as_str(), tool["kind"].as_str()), (Some("agent"), Some("model"), Some("tool")));
+    assert_eq!(
+        (agent["kind"].as_str(), chat["kind"].as_str(), tool["kind"].as_str()),
+        (Some("agent"), Some("model"), Some("tool"))
+    );
     assert!(agent.get("parent_span_id").is_none());
     assert_eq!(chat["parent_span_id"], agent["id"]);
     assert_eq!(tool["parent_span_id"], chat["id"]);
@@ -109,7 +116,10 @@ fn genai_current_names() {
     // original attributes stay beside them.
     let a = &chat["attributes"];
     assert_eq!(a["model"], "gpt-4o-2024-08-06");
-    assert_eq!((a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()), (Some(120), Some(30), Some(150)));
+    assert_eq!(
+        (a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()),
+        (Some(120), Some(30), Some(150))
+    );
     assert_eq!(a["cost_usd"].as_f64(), Some(0.00155));
     assert_eq!(a["gen_ai.usage.input_tokens"].as_i64(), Some(120));
     assert_eq!(a["gen_ai.response.finish_reasons"], json!(["tool_call"]));
@@ -177,7 +187,10 @@ fn genai_older_names() {
     assert_eq!(chat["kind"], "model");
     let a = &chat["attributes"];
     assert_eq!(a["model"], "gpt-3.5-turbo");
-    assert_eq!((a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()), (Some(50), Some(12), Some(62)));
+    assert_eq!(
+        (a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()),
+        (Some(50), Some(12), Some(62))
+    );
     assert!(a.get("cost_usd").is_none());
     assert_eq!(
         events_of(&o, chat),
@@ -210,7 +223,10 @@ fn openinference() {
     );
     let a = &llm["attributes"];
     assert_eq!(a["model"], "gpt-4o-mini");
-    assert_eq!((a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()), (Some(200), Some(40), Some(240)));
+    assert_eq!(
+        (a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()),
+        (Some(200), Some(40), Some(240))
+    );
     assert_eq!(a["cost_usd"].as_f64(), Some(0.00042));
     // The flattened messages became events; input.value is kept (messages were found).
     assert!(a.get("llm.input_messages.0.message.role").is_none());
@@ -251,12 +267,20 @@ fn openllmetry() {
     assert_eq!(o.runs[0]["started_at"], "2026-01-01T00:00:00.080000Z");
     let llm = span_named(&o, "openai.chat");
     assert_eq!(
-        [&span_named(&o, "joke_generator.workflow")["kind"], &span_named(&o, "joke_creation.task")["kind"], &llm["kind"], &span_named(&o, "translate.tool")["kind"]],
+        [
+            &span_named(&o, "joke_generator.workflow")["kind"],
+            &span_named(&o, "joke_creation.task")["kind"],
+            &llm["kind"],
+            &span_named(&o, "translate.tool")["kind"]
+        ],
         [&json!("workflow"), &json!("custom"), &json!("model"), &json!("tool")]
     );
     let a = &llm["attributes"];
     assert_eq!(a["model"], "gpt-4-0613");
-    assert_eq!((a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()), (Some(25), Some(15), Some(40)));
+    assert_eq!(
+        (a["input_tokens"].as_i64(), a["output_tokens"].as_i64(), a["total_tokens"].as_i64()),
+        (Some(25), Some(15), Some(40))
+    );
     assert_eq!(a["traceloop.workflow.name"], "joke_generator");
     assert_eq!(
         events_of(&o, llm),
@@ -271,7 +295,11 @@ fn openllmetry() {
     assert_eq!(
         events_of(&o, span_named(&o, "translate.tool")),
         vec![
-            ev("tool_arguments", "traceloop.entity.input", json!({"args": ["Why did the span..."], "kwargs": {"lang": "fr"}})),
+            ev(
+                "tool_arguments",
+                "traceloop.entity.input",
+                json!({"args": ["Why did the span..."], "kwargs": {"lang": "fr"}})
+            ),
             ev("tool_result", "traceloop.entity.output", json!("Pourquoi le span...")),
         ]
     );
@@ -295,7 +323,10 @@ fn hand_built() -> ExportTraceServiceRequest {
     let kv = |k: &str, v: Value| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(v) }) };
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            resource: Some(Resource { attributes: vec![kv("service.name", Value::String("svc".into()))], dropped_attributes_count: 0 }),
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", Value::String("svc".into()))],
+                dropped_attributes_count: 0,
+            }),
             scope_spans: vec![ScopeSpans {
                 scope: None,
                 spans: vec![Span {
@@ -312,7 +343,11 @@ fn hand_built() -> ExportTraceServiceRequest {
                         kv("flag", Value::Bool(true)),
                         kv("raw", Value::Bytes(vec![0xde, 0xad, 0xbe, 0xef])),
                     ],
-                    events: vec![SpanEvent { time_unix_nano: 1_700_000_000_500_000_000, name: "cache.miss".into(), ..Default::default() }],
+                    events: vec![SpanEvent {
+                        time_unix_nano: 1_700_000_000_500_000_000,
+                        name: "cache.miss".into(),
+                        ..Default::default()
+                    }],
                     status: Some(Status { message: String::new(), code: 1 }),
                     ..Default::default()
                 }],
@@ -589,6 +624,12 @@ fn fuzzed_protobuf_and_json_never_panic() {
 
 // ---- the mapping table, case by case ----
 
+/// Attributes of a test span, as (key, string value) pairs.
+type Pairs<'a> = &'a [(&'a str, &'a str)];
+
+/// A status case: OTLP status, span events, ended, expected NorthStar status and error.
+type StatusCase = (Option<Status>, Vec<SpanEvent>, bool, &'static str, Json);
+
 fn kv_str(k: &str, v: &str) -> KeyValue {
     KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::String(v.into())) }) }
 }
@@ -675,7 +716,7 @@ fn span_kind_table() {
 
 #[test]
 fn session_table() {
-    let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+    let cases: &[(Pairs, Option<&str>)] = &[
         (&[("session.id", "a")], Some("a")),
         (&[("gen_ai.conversation.id", "b")], Some("b")),
         (&[("langfuse.session.id", "c")], Some("c")),
@@ -706,12 +747,15 @@ fn status_table() {
         name: "exception".into(),
         attributes: [kv_str("exception.type", "ValueError"), kv_str("exception.message", "bad")]
             .into_iter()
-            .chain(escaped.map(|e| KeyValue { key: "exception.escaped".into(), value: Some(AnyValue { value: Some(Value::Bool(e)) }) }))
+            .chain(escaped.map(|e| KeyValue {
+                key: "exception.escaped".into(),
+                value: Some(AnyValue { value: Some(Value::Bool(e)) }),
+            }))
             .collect(),
         dropped_attributes_count: 0,
     };
     let st = |code: i32, message: &str| Some(Status { code, message: message.into() });
-    let cases: Vec<(Option<Status>, Vec<SpanEvent>, bool, &str, Json)> = vec![
+    let cases: Vec<StatusCase> = vec![
         (None, vec![], true, "ok", Json::Null),
         (st(0, ""), vec![], true, "ok", Json::Null),
         (st(1, ""), vec![], true, "ok", Json::Null),
@@ -739,7 +783,14 @@ fn usage_table() {
     let cases: Vec<(Vec<KeyValue>, Json)> = vec![
         (vec![kv_int("gen_ai.usage.input_tokens", 3), kv_int("gen_ai.usage.output_tokens", 4)], json!([3, 4, 7])),
         (vec![kv_int("gen_ai.usage.prompt_tokens", 3), kv_int("gen_ai.usage.completion_tokens", 4)], json!([3, 4, 7])),
-        (vec![kv_int("llm.token_count.prompt", 3), kv_int("llm.token_count.completion", 4), kv_int("llm.token_count.total", 9)], json!([3, 4, 9])),
+        (
+            vec![
+                kv_int("llm.token_count.prompt", 3),
+                kv_int("llm.token_count.completion", 4),
+                kv_int("llm.token_count.total", 9),
+            ],
+            json!([3, 4, 9]),
+        ),
         (vec![kv_int("gen_ai.usage.input_tokens", 3), kv_int("gen_ai.usage.prompt_tokens", 5)], json!([3, null, null])),
         (vec![kv_str("gen_ai.usage.output_tokens", "12")], json!([null, 12, null])),
         (vec![kv_int("llm.usage.total_tokens", 40)], json!([null, null, 40])),
@@ -807,7 +858,7 @@ fn event_type_table() {
 #[test]
 fn prompt_link_table() {
     let v = "0f6a8a5e-4c1b-4f7e-9a51-7d2a3c9b1e20";
-    let cases: &[(&[(&str, &str)], Option<Json>)] = &[
+    let cases: &[(Pairs, Option<Json>)] = &[
         (&[("northstar.prompt.version_id", v)], Some(json!({}))),
         (&[("northstar.prompt.version_id", v), ("northstar.prompt.variables", r#"{"a":1}"#)], Some(json!({"a": 1}))),
         (&[("prompt.id", v), ("llm.prompt_template.variables", r#"{"b":"x"}"#)], Some(json!({"b": "x"}))),
@@ -838,9 +889,12 @@ fn attribute_values_are_kept_faithfully() {
     let nested = Value::Kvlist(northstar_core::otlp::wire::KeyValueList {
         values: vec![
             KeyValue { key: "n".into(), value: any(Value::Int(-9_007_199_254_740_993)) },
-            KeyValue { key: "list".into(), value: any(Value::Array(northstar_core::otlp::wire::ArrayValue {
-                values: vec![AnyValue { value: Some(Value::Bool(false)) }, AnyValue { value: None }],
-            })) },
+            KeyValue {
+                key: "list".into(),
+                value: any(Value::Array(northstar_core::otlp::wire::ArrayValue {
+                    values: vec![AnyValue { value: Some(Value::Bool(false)) }, AnyValue { value: None }],
+                })),
+            },
         ],
     });
     let o = one_span(

@@ -35,7 +35,8 @@ pub fn attribute_messages(attrs: &mut Attrs, out: &mut Vec<Message>) {
         m.role = Some("system".into());
         out.push(m);
     }
-    for (key, direction) in [("gen_ai.input.messages", Direction::Input), ("gen_ai.output.messages", Direction::Output)] {
+    for (key, direction) in [("gen_ai.input.messages", Direction::Input), ("gen_ai.output.messages", Direction::Output)]
+    {
         if let Some(v) = attrs.take(key) {
             push_message_list(key, direction, to_json_parsed(v), None, out);
         }
@@ -176,10 +177,12 @@ pub fn usage(attrs: &Attrs, into: &mut Map<String, Json>) {
     let count = |keys: &[&str]| keys.iter().find_map(|k| attrs.get(k).and_then(as_count));
     let input = count(&["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"]);
     let output = count(&["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"]);
-    let total = count(&["gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"]).or(match (input, output) {
-        (Some(i), Some(o)) => i.checked_add(o),
-        _ => None,
-    });
+    let total = count(&["gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"]).or(
+        match (input, output) {
+            (Some(i), Some(o)) => i.checked_add(o),
+            _ => None,
+        },
+    );
     for (key, n) in [("input_tokens", input), ("output_tokens", output), ("total_tokens", total)] {
         if let Some(n) = n {
             into.insert(key.into(), Json::from(n));

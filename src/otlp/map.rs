@@ -157,7 +157,13 @@ pub fn map_spans(spans: &[SpanRef], alive: &[usize], project: Uuid) -> MappedBat
     for &i in alive {
         let s = spans[i].span;
         let t = *trace_of.entry(&s.trace_id[..]).or_insert_with(|| {
-            traces.push(TraceAcc { trace_id: &s.trace_id, spans: Vec::new(), root: None, earliest: None, session: None });
+            traces.push(TraceAcc {
+                trace_id: &s.trace_id,
+                spans: Vec::new(),
+                root: None,
+                earliest: None,
+                session: None,
+            });
             traces.len() - 1
         });
         let acc = &mut traces[t];
@@ -313,7 +319,9 @@ fn status_and_error(s: &Span) -> (&'static str, Option<Json>) {
     let status_error = s.status.as_ref().is_some_and(|st| st.code == 2);
     let exception = s.events.iter().rev().find(|e| e.name == "exception");
     let escaped = exception.is_some_and(|e| {
-        Attrs::new(&e.attributes).get("exception.escaped").is_some_and(|v| matches!(v.value, Some(super::wire::Value::Bool(true))))
+        Attrs::new(&e.attributes)
+            .get("exception.escaped")
+            .is_some_and(|v| matches!(v.value, Some(super::wire::Value::Bool(true))))
     });
     if !status_error && !escaped {
         return (if s.end_time_unix_nano == 0 { "running" } else { "ok" }, None);
@@ -321,7 +329,9 @@ fn status_and_error(s: &Span) -> (&'static str, Option<Json>) {
     let mut error = Map::new();
     if let Some(e) = exception {
         let attrs = Attrs::new(&e.attributes);
-        for (key, name) in [("exception.type", "type"), ("exception.message", "message"), ("exception.stacktrace", "stacktrace")] {
+        for (key, name) in
+            [("exception.type", "type"), ("exception.message", "message"), ("exception.stacktrace", "stacktrace")]
+        {
             if let Some(v) = attrs.get(key) {
                 error.insert(name.into(), to_json(v));
             }
@@ -363,7 +373,9 @@ fn map_span<'a>(
     traceloop::attribute_messages(&mut attrs, &mut messages);
     for direction in [Direction::Input, Direction::Output] {
         if !messages.iter().any(|m| m.direction == direction) {
-            if let Some(m) = openinference::payload(&mut attrs, direction).or_else(|| traceloop::payload(&mut attrs, direction)) {
+            if let Some(m) =
+                openinference::payload(&mut attrs, direction).or_else(|| traceloop::payload(&mut attrs, direction))
+            {
                 messages.push(m);
             }
         }

@@ -162,9 +162,8 @@ pub fn prepare_otlp(
 /// The request, read in its encoding.
 pub fn decode(body: &[u8], encoding: Encoding) -> Result<wire::ExportTraceServiceRequest, OtlpRejection> {
     match encoding {
-        Encoding::Protobuf => <wire::ExportTraceServiceRequest as prost::Message>::decode(body).map_err(|e| {
-            OtlpRejection::single(400, "invalid_protobuf", format!("Invalid OTLP protobuf body: {e}"))
-        }),
+        Encoding::Protobuf => <wire::ExportTraceServiceRequest as prost::Message>::decode(body)
+            .map_err(|e| OtlpRejection::single(400, "invalid_protobuf", format!("Invalid OTLP protobuf body: {e}"))),
         Encoding::Json => serde_json::from_slice(body)
             .map_err(|e| OtlpRejection::single(400, "invalid_json", format!("Invalid OTLP JSON body: {e}"))),
     }
@@ -257,7 +256,10 @@ pub fn prepare_request(
                             alive[k] = false;
                             dropped_any = true;
                             let at = format!("{} (as {})", path(k), v.path);
-                            note(OtlpViolation { path: at, code: code_text(v.code), message: v.message.clone() }, &mut errors);
+                            note(
+                                OtlpViolation { path: at, code: code_text(v.code), message: v.message.clone() },
+                                &mut errors,
+                            );
                         }
                     }
                 }
@@ -266,7 +268,11 @@ pub fn prepare_request(
                     let errors = rejection
                         .errors
                         .iter()
-                        .map(|v| OtlpViolation { path: v.path.clone(), code: code_text(v.code), message: v.message.clone() })
+                        .map(|v| OtlpViolation {
+                            path: v.path.clone(),
+                            code: code_text(v.code),
+                            message: v.message.clone(),
+                        })
                         .collect();
                     return Err(OtlpRejection {
                         status: 400,

@@ -26,7 +26,8 @@ pub fn kind(attrs: &Attrs) -> Option<Kind> {
 
 /// The flattened input and output message lists.
 pub fn attribute_messages(attrs: &mut Attrs, out: &mut Vec<Message>) {
-    for (prefix, direction) in [("llm.input_messages.", Direction::Input), ("llm.output_messages.", Direction::Output)] {
+    for (prefix, direction) in [("llm.input_messages.", Direction::Input), ("llm.output_messages.", Direction::Output)]
+    {
         for (n, fields) in attrs.take_indexed(prefix) {
             out.push(flattened_message(format!("{prefix}{n}"), direction, &fields, "message."));
         }

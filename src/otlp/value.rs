@@ -131,15 +131,24 @@ pub fn rfc3339_micros(unix_nanos: u64) -> String {
     let Some(t) = chrono::DateTime::from_timestamp(secs, 0) else {
         return "1970-01-01T00:00:00.000000Z".to_owned();
     };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    // Digits written directly: `format!` was 5% of the mapping's time.
+    let mut text = String::with_capacity(27);
+    let mut push = |n: u32, width: u32, sep: char| {
+        for k in (0..width).rev() {
+            text.push(char::from(b'0' + (n / 10u32.pow(k) % 10) as u8));
+        }
+        if sep != '\0' {
+            text.push(sep);
+        }
+    };
+    push(t.year() as u32, 4, '-');
+    push(t.month(), 2, '-');
+    push(t.day(), 2, 'T');
+    push(t.hour(), 2, ':');
+    push(t.minute(), 2, ':');
+    push(t.second(), 2, '.');
+    push(micros as u32, 6, 'Z');
+    text
 }
 
 /// Lowercase hex of bytes.
