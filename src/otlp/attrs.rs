@@ -2,7 +2,7 @@
 //! (messages, events) marked as used, so they are not stored twice; and the message
 //! shape every convention family produces.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
@@ -12,8 +12,8 @@ use super::wire::{AnyValue, KeyValue};
 /// The attributes of one span (or span event), looked up by key.
 pub struct Attrs<'a> {
     pairs: &'a [KeyValue],
-    by_key: HashMap<&'a str, &'a AnyValue>,
-    used: HashSet<&'a str>,
+    /// Per pair: turned into something else (or shadowed by a later pair of the same key).
+    used: Vec<bool>,
 }
 
 /// Which way a message goes: into the operation (prompt) or out of it (completion).
@@ -63,21 +63,20 @@ impl Message {
 }
 
 impl<'a> Attrs<'a> {
-    /// Indexes the pairs; a repeated key keeps its last value, as in the stored attributes.
+    /// A span has tens of attributes: a linear scan beats hashing every key (measured: a
+    /// `HashMap` per span cost more than the lookups it saved).
     pub fn new(pairs: &'a [KeyValue]) -> Self {
-        let mut by_key = HashMap::with_capacity(pairs.len());
-        for kv in pairs {
-            if let Some(v) = &kv.value {
-                by_key.insert(kv.key.as_str(), v);
-            } else {
-                by_key.remove(kv.key.as_str());
-            }
-        }
-        Attrs { pairs, by_key, used: HashSet::new() }
+        Attrs { pairs, used: vec![false; pairs.len()] }
+    }
+
+    /// The index of the last pair with `key` (a repeated key keeps its last value, as in
+    /// the stored attributes).
+    fn position(&self, key: &str) -> Option<usize> {
+        self.pairs.iter().rposition(|kv| kv.key == key)
     }
 
     pub fn get(&self, key: &str) -> Option<&'a AnyValue> {
-        self.by_key.get(key).copied()
+        self.position(key).and_then(|i| self.pairs[i].value.as_ref())
     }
 
     /// The string value of `key`, if it is a non-empty string.
@@ -92,29 +91,38 @@ impl<'a> Attrs<'a> {
 
     /// Marks `key` as turned into something else: it is left out of the stored attributes.
     pub fn take(&mut self, key: &str) -> Option<&'a AnyValue> {
-        let (k, v) = self.by_key.get_key_value(key)?;
-        let (k, v) = (*k, *v);
-        self.used.insert(k);
-        Some(v)
+        let i = self.position(key)?;
+        let value = self.pairs[i].value.as_ref()?;
+        for (kv, used) in self.pairs.iter().zip(self.used.iter_mut()) {
+            if kv.key == key {
+                *used = true;
+            }
+        }
+        Some(value)
     }
 
     /// Groups the keys `prefix N rest` by their index `N` (OpenInference's and
     /// Traceloop's flattened lists, e.g. `gen_ai.prompt.0.role`), marking them used.
     pub fn take_indexed(&mut self, prefix: &str) -> BTreeMap<usize, Vec<(&'a str, &'a AnyValue)>> {
         let mut groups: BTreeMap<usize, Vec<(&'a str, &'a AnyValue)>> = BTreeMap::new();
-        let mut taken = Vec::new();
-        for (&key, &v) in &self.by_key {
-            let Some(rest) = key.strip_prefix(prefix) else { continue };
+        let pairs: &'a [KeyValue] = self.pairs;
+        for (kv, used) in pairs.iter().zip(self.used.iter_mut()) {
+            let Some(rest) = kv.key.strip_prefix(prefix) else { continue };
             let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
             // Only plain decimal indexes (no sign, no leading zeros beyond "0").
             let Ok(n) = index.parse::<usize>() else { continue };
             if index != n.to_string() {
                 continue;
             }
-            groups.entry(n).or_default().push((field, v));
-            taken.push(key);
+            *used = true;
+            let Some(value) = kv.value.as_ref() else { continue };
+            let fields = groups.entry(n).or_default();
+            // A repeated field keeps its last value.
+            match fields.iter_mut().find(|(f, _)| *f == field) {
+                Some(slot) => slot.1 = value,
+                None => fields.push((field, value)),
+            }
         }
-        self.used.extend(taken);
         for fields in groups.values_mut() {
             fields.sort_by(|a, b| a.0.cmp(b.0));
         }
@@ -124,8 +132,8 @@ impl<'a> Attrs<'a> {
     /// The attributes not turned into something else, as a JSON object (keys as sent).
     pub fn remaining_json(&self) -> Map<String, Json> {
         let mut map = Map::new();
-        for kv in self.pairs {
-            if !self.used.contains(kv.key.as_str()) {
+        for (kv, used) in self.pairs.iter().zip(&self.used) {
+            if !used {
                 map.insert(kv.key.clone(), kv.value.as_ref().map_or(Json::Null, value::to_json));
             }
         }
