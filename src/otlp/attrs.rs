@@ -129,6 +129,15 @@ impl<'a> Attrs<'a> {
         groups
     }
 
+    /// The pairs not turned into something else, a repeated key once (its last value).
+    pub fn remaining(&self) -> impl Iterator<Item = &'a KeyValue> + '_ {
+        let pairs: &'a [KeyValue] = self.pairs;
+        pairs.iter().zip(&self.used).enumerate().filter_map(move |(i, (kv, used))| {
+            let last = !pairs[i + 1..].iter().any(|later| later.key == kv.key);
+            (!used && last).then_some(kv)
+        })
+    }
+
     /// The attributes not turned into something else, as a JSON object (keys as sent).
     pub fn remaining_json(&self) -> Map<String, Json> {
         let mut map = Map::new();

@@ -12,8 +12,10 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use super::attrs::{normal_role, Attrs, Direction, Explicit, Message};
-use super::value::{as_number, attributes_to_json, derive_id, hex, parse_json_text, rfc3339_micros, to_json};
-use super::wire::{InstrumentationScope, Resource, Span};
+use super::value::{
+    as_number, attributes_to_json, derive_id, hex, parse_json_text, rfc3339_micros, to_json, AnyJson, PairsJson,
+};
+use super::wire::{InstrumentationScope, KeyValue, Resource, Span};
 use super::{genai, openinference, traceloop, Kind};
 use crate::formats::parse_uuid;
 
@@ -84,7 +86,65 @@ struct SpanOut<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<Json>,
-    attributes: Map<String, Json>,
+    attributes: SpanAttributes<'a>,
+}
+
+/// A span's stored attributes, written straight from the OTLP values: the attributes not
+/// turned into messages (keys as sent), then the derived keys (usage, `otel.*`), which win
+/// over a sent attribute of the same name.
+struct SpanAttributes<'a> {
+    sent: Vec<&'a KeyValue>,
+    derived: Map<String, Json>,
+    scope: Option<&'a InstrumentationScope>,
+    resource: Option<&'a Resource>,
+}
+
+impl Serialize for SpanAttributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let scope = self.scope.filter(|sc| !sc.name.is_empty() || !sc.version.is_empty() || !sc.attributes.is_empty());
+        let resource = self.resource.filter(|r| !r.attributes.is_empty());
+        let reserved = |k: &str| {
+            self.derived.contains_key(k)
+                || (k == "otel.scope" && scope.is_some())
+                || (k == "otel.resource" && resource.is_some())
+        };
+        let mut map = s.serialize_map(None)?;
+        for kv in self.sent.iter().filter(|kv| !reserved(&kv.key)) {
+            map.serialize_entry(&kv.key, &kv.value.as_ref().map(AnyJson))?;
+        }
+        for (k, v) in &self.derived {
+            map.serialize_entry(k, v)?;
+        }
+        if let Some(sc) = scope {
+            map.serialize_entry("otel.scope", &ScopeJson(sc))?;
+        }
+        if let Some(r) = resource {
+            map.serialize_entry("otel.resource", &PairsJson(&r.attributes))?;
+        }
+        map.end()
+    }
+}
+
+/// `{name, version, attributes}` of an instrumentation scope, empty parts left out.
+struct ScopeJson<'a>(&'a InstrumentationScope);
+
+impl Serialize for ScopeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let sc = self.0;
+        let mut map = s.serialize_map(None)?;
+        if !sc.name.is_empty() {
+            map.serialize_entry("name", &sc.name)?;
+        }
+        if !sc.version.is_empty() {
+            map.serialize_entry("version", &sc.version)?;
+        }
+        if !sc.attributes.is_empty() {
+            map.serialize_entry("attributes", &PairsJson(&sc.attributes))?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -447,9 +507,11 @@ fn map_span<'a>(
         sources[4].push(vec![index]);
     }
 
-    let mut attributes = attrs.remaining_json();
-    genai::usage(&attrs, &mut attributes);
-    otel_facts(sr, &mut attributes);
+    let mut derived = Map::new();
+    genai::usage(&attrs, &mut derived);
+    otel_facts(sr, &mut derived);
+    let attributes =
+        SpanAttributes { sent: attrs.remaining().collect(), derived, scope: sr.scope, resource: sr.resource };
     let (status, error) = status_and_error(s);
     let parent_span_id =
         has_parent(s).then(|| derive_id(project, "span", &[&s.trace_id, &s.parent_span_id]).to_string());
@@ -542,24 +604,6 @@ fn otel_facts(sr: &SpanRef, into: &mut Map<String, Json>) {
         if n != 0 {
             into.insert(key.into(), Json::from(n));
         }
-    }
-    if let Some(scope) = sr.scope {
-        let mut o = Map::new();
-        if !scope.name.is_empty() {
-            o.insert("name".into(), Json::String(scope.name.clone()));
-        }
-        if !scope.version.is_empty() {
-            o.insert("version".into(), Json::String(scope.version.clone()));
-        }
-        if !scope.attributes.is_empty() {
-            o.insert("attributes".into(), Json::Object(attributes_to_json(&scope.attributes)));
-        }
-        if !o.is_empty() {
-            into.insert("otel.scope".into(), Json::Object(o));
-        }
-    }
-    if let Some(res) = sr.resource.filter(|r| !r.attributes.is_empty()) {
-        into.insert("otel.resource".into(), Json::Object(attributes_to_json(&res.attributes)));
     }
 }
 

@@ -1,6 +1,7 @@
 //! OTLP values as JSON, deterministic ids, and times.
 
 use base64::Engine as _;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value as Json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -26,6 +27,44 @@ pub fn to_json(value: &AnyValue) -> Json {
         Some(Value::Kvlist(kv)) => Json::Object(attributes_to_json(&kv.values)),
         Some(Value::Bytes(b)) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
     }
+}
+
+/// An `AnyValue` written as JSON straight to a serializer, the same text [`to_json`]
+/// gives, without building a `serde_json::Value` (allocation was most of the mapping's
+/// time).
+pub struct AnyJson<'a>(pub &'a AnyValue);
+
+impl Serialize for AnyJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0.value {
+            None => s.serialize_unit(),
+            Some(Value::String(x)) => s.serialize_str(x),
+            Some(Value::Bool(b)) => s.serialize_bool(*b),
+            Some(Value::Int(n)) => s.serialize_i64(*n),
+            Some(Value::Double(f)) if f.is_finite() => s.serialize_f64(*f),
+            Some(Value::Double(_)) | Some(Value::Bytes(_)) => to_json(self.0).serialize(s),
+            Some(Value::Array(a)) => s.collect_seq(a.values.iter().map(AnyJson)),
+            Some(Value::Kvlist(kv)) => PairsJson(&kv.values).serialize(s),
+        }
+    }
+}
+
+/// Key-value pairs written as a JSON object; a repeated key keeps its last value.
+pub struct PairsJson<'a>(pub &'a [KeyValue]);
+
+impl Serialize for PairsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(last_of_each_key(self.0).map(|kv| (&kv.key, kv.value.as_ref().map(AnyJson))))
+    }
+}
+
+/// The pairs whose key no later pair repeats (pairs per span are few: a scan is cheap).
+pub fn last_of_each_key(pairs: &[KeyValue]) -> impl Iterator<Item = &KeyValue> {
+    pairs
+        .iter()
+        .enumerate()
+        .filter(move |(i, kv)| !pairs[i + 1..].iter().any(|later| later.key == kv.key))
+        .map(|(_, kv)| kv)
 }
 
 /// Key-value pairs as a JSON object; a repeated key keeps its last value.
