@@ -29,6 +29,25 @@ export interface VariableSpec { name: string; type: "string"; required: true; de
 
 
 
+/** One reason a span (or the whole OTLP request) was refused: the span's path in the request (`resourceSpans[0].scopeSpans[0].spans[3]`, with the NorthStar record it became when a record rule refused it), or `$`. */
+export interface OtlpViolation { path: string; code: string; message: string }
+/** An OTLP export prepared for the database: the six lists as `prepare_batch` gives them, plus what OTLP's partial success and out-of-order arrival need. */
+export interface PreparedOtlp extends PreparedBatch {
+    /** JSON text: one `{id, has_root, session_rank}` per run (see the README's OTLP section). */
+    trace_runs: string;
+    spans_received: number;
+    /** Spans left out (`partial_success.rejected_spans`); the rest are in the lists. */
+    rejected_spans: number;
+    /** `partial_success.error_message`; empty when no span was rejected. */
+    error_message: string;
+    errors: OtlpViolation[];
+}
+/** An OTLP request of which nothing can be stored: 400 (unreadable, or every span refused), 413 or 415. */
+export interface RejectedOtlp { ok: false; status: number; error: string; errors: OtlpViolation[]; total: number; truncated: boolean }
+export type PrepareOtlpResult = PreparedOtlp | RejectedOtlp;
+
+
+
 /**
  * `sha256:` + the lowercase hex SHA-256 of the UTF-8 content, as prompt versions store it.
  */
@@ -64,6 +83,14 @@ export function parse_bearer(header?: string | null): string | undefined;
 export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined): PrepareResult;
 
 /**
+ * Decodes an OTLP/HTTP trace export (`content_type` `application/x-protobuf` or
+ * `application/json`; the body already gunzipped) and prepares it for the project of the
+ * API key, like `prepare_batch`. Spans that cannot be stored are left out and counted.
+ * Throws only for a `project_id` that is not a UUID or bad `limits`.
+ */
+export function prepare_otlp(body: Uint8Array | number[], content_type: string, project_id: string, limits: Limits | undefined): PrepareOtlpResult;
+
+/**
  * Renders a template in one pass (values are never expanded again). Strings are inserted
  * as they are, other values as compact JSON. Throws `Missing prompt variables: a, b` when
  * variables are missing or null.
@@ -91,6 +118,7 @@ export interface InitOutput {
     readonly hash_api_key: (a: number, b: number) => [number, number];
     readonly parse_bearer: (a: number, b: number) => [number, number];
     readonly prepare_batch: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
+    readonly prepare_otlp: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
     readonly render: (a: number, b: number, c: any) => [number, number, number, number];
     readonly validate_batch: (a: any, b: any) => [number, number, number];
     readonly variables_schema: (a: number, b: number) => [number, number, number];

@@ -117,6 +117,39 @@ export function prepare_batch(body, project_id, limits) {
 }
 
 /**
+ * Decodes an OTLP/HTTP trace export (`content_type` `application/x-protobuf` or
+ * `application/json`; the body already gunzipped) and prepares it for the project of the
+ * API key, like `prepare_batch`. Spans that cannot be stored are left out and counted.
+ * Throws only for a `project_id` that is not a UUID or bad `limits`.
+ * @param {Uint8Array | number[]} body
+ * @param {string} content_type
+ * @param {string} project_id
+ * @param {Limits | undefined} limits
+ * @returns {PrepareOtlpResult}
+ */
+export function prepare_otlp(body, content_type, project_id, limits) {
+    let ptr0, len0, ptr1, len1, ptr2, len2;
+    try {
+        ptr0 = passArray8ToWasm0(body, wasm.__wbindgen_malloc);
+        len0 = WASM_VECTOR_LEN;
+        ptr1 = passStringToWasm0(content_type, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        len1 = WASM_VECTOR_LEN;
+        ptr2 = passStringToWasm0(project_id, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        len2 = WASM_VECTOR_LEN;
+    } catch (e) {
+        if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+        throw e;
+    }
+    const ret = wasm.prepare_otlp(ptr0, len0, ptr1, len1, ptr2, len2, limits);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * Renders a template in one pass (values are never expanded again). Strings are inserted
  * as they are, other values as compact JSON. Throws `Missing prompt variables: a, b` when
  * variables are missing or null.
@@ -387,6 +420,10 @@ function __wbg_get_imports() {
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
         },
+        __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = Reflect.set(arg0, arg1, arg2);
+            return ret;
+        }, arguments); },
         __wbg_set_8282f7e0d2d01336: function(arg0, arg1, arg2) {
             const ret = arg0.set(arg1, arg2);
             return ret;

@@ -7,6 +7,7 @@ export const extract_variables: (a: number, b: number) => [number, number, numbe
 export const hash_api_key: (a: number, b: number) => [number, number];
 export const parse_bearer: (a: number, b: number) => [number, number];
 export const prepare_batch: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
+export const prepare_otlp: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
 export const render: (a: number, b: number, c: any) => [number, number, number, number];
 export const validate_batch: (a: any, b: any) => [number, number, number];
 export const variables_schema: (a: number, b: number) => [number, number, number];

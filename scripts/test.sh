@@ -68,13 +68,13 @@ suite "fuzz: prepare_batch / validate_batch invariants (20 s)" \
 suite "pkg/ is up to date with src/" bash scripts/build-pkg.sh --check
 suite "wasm-bindgen tests (in WebAssembly, Node runner)" \
   env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown --test wasm
+  cargo test --target wasm32-unknown-unknown --test wasm --test wasm_otlp
 suite "database: migrations and pgTAP on a throwaway PostgreSQL" bash scripts/test-db.sh
 suite "end to end: the Edge Functions over HTTP on a throwaway PostgreSQL" bash scripts/test-e2e.sh
 suite "browser: web/index.html and the viewer (web/viewer/ on the local server) in headless Chromium" node --test --test-reporter=tap tests/browser/
 suite "deno fmt" deno fmt --check
 suite "deno lint" deno lint
-suite "Deno tests" deno test --frozen -P supabase/functions
+suite "Deno tests" deno test --frozen -P supabase/functions bench
 suite "fresh clone: plain deno test (no PostgreSQL, no Chromium on PATH)" \
   deno test --frozen --allow-read --allow-write --allow-env=PATH,HOME --allow-run=git,bash tests/fresh_clone_check.ts
 

@@ -9,6 +9,8 @@
 //!   ready to be passed to PostgreSQL as `jsonb`, or a [`Rejection`] listing every
 //!   violation with its JSON path.
 //! - [`validate_batch`]: the same rules without a project.
+//! - [`prepare_otlp`]: an OTLP/HTTP trace export (protobuf or JSON) mapped onto the
+//!   same records and prepared the same way.
 //! - [`hash_api_key`], [`parse_bearer`]: the key rules.
 //! - [`prompt`]: template variables, rendering and content hash.
 
@@ -20,6 +22,7 @@ pub mod json;
 pub mod limits;
 pub mod model;
 pub mod order;
+pub mod otlp;
 pub mod prompt;
 pub mod repair;
 pub mod text;
@@ -31,4 +34,5 @@ pub mod wasm;
 pub use auth::{hash_api_key, parse_bearer};
 pub use batch::{prepare_batch, validate_batch, Counts, PreparedBatch, Validated};
 pub use limits::Limits;
+pub use otlp::{prepare_otlp, OtlpRejection, PreparedOtlp};
 pub use violation::{Code, Rejection, Violation, Warning};

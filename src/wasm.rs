@@ -275,3 +275,61 @@ pub fn render(
 pub fn content_hash(content: &str) -> String {
     crate::prompt::content_hash(content)
 }
+
+// ---- OTLP/HTTP traces (src/otlp/) ----
+
+#[wasm_bindgen(typescript_custom_section)]
+const OTLP_TYPES: &'static str = r#"
+/** One reason a span (or the whole OTLP request) was refused: the span's path in the request (`resourceSpans[0].scopeSpans[0].spans[3]`, with the NorthStar record it became when a record rule refused it), or `$`. */
+export interface OtlpViolation { path: string; code: string; message: string }
+/** An OTLP export prepared for the database: the six lists as `prepare_batch` gives them, plus what OTLP's partial success and out-of-order arrival need. */
+export interface PreparedOtlp extends PreparedBatch {
+  /** JSON text: one `{id, has_root, session_rank}` per run (see the README's OTLP section). */
+  trace_runs: string;
+  spans_received: number;
+  /** Spans left out (`partial_success.rejected_spans`); the rest are in the lists. */
+  rejected_spans: number;
+  /** `partial_success.error_message`; empty when no span was rejected. */
+  error_message: string;
+  errors: OtlpViolation[];
+}
+/** An OTLP request of which nothing can be stored: 400 (unreadable, or every span refused), 413 or 415. */
+export interface RejectedOtlp { ok: false; status: number; error: string; errors: OtlpViolation[]; total: number; truncated: boolean }
+export type PrepareOtlpResult = PreparedOtlp | RejectedOtlp;
+"#;
+
+#[derive(Serialize)]
+struct RejectedOtlp<'a> {
+    ok: bool,
+    #[serde(flatten)]
+    rejection: &'a crate::otlp::OtlpRejection,
+}
+
+/// Decodes an OTLP/HTTP trace export (`content_type` `application/x-protobuf` or
+/// `application/json`; the body already gunzipped) and prepares it for the project of the
+/// API key, like `prepare_batch`. Spans that cannot be stored are left out and counted.
+/// Throws only for a `project_id` that is not a UUID or bad `limits`.
+#[wasm_bindgen(unchecked_return_type = "PrepareOtlpResult")]
+pub fn prepare_otlp(
+    body: &[u8],
+    content_type: &str,
+    project_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "Limits | undefined")] limits: JsValue,
+) -> Result<JsValue, JsError> {
+    let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
+    let limits = limits_from(limits)?;
+    match crate::otlp::prepare_otlp(body, content_type, project, &limits) {
+        Ok(p) => {
+            let object = prepared_to_js(&p.batch, limits.max_violations)?;
+            let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+            set("trace_runs", JsValue::from_str(&p.trace_runs))
+                .and_then(|_| set("spans_received", JsValue::from(p.spans_received as u32)))
+                .and_then(|_| set("rejected_spans", JsValue::from(p.rejected_spans as u32)))
+                .and_then(|_| set("error_message", JsValue::from_str(&p.error_message)))
+                .and_then(|_| set("errors", to_js(&p.errors).unwrap_or(JsValue::NULL)))
+                .map_err(|_| JsError::new("could not build the result object"))?;
+            Ok(object)
+        }
+        Err(r) => to_js(&RejectedOtlp { ok: false, rejection: &r }),
+    }
+}

@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import postgres from "npm:postgres@3.4.9";
 import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { MAX_KEY_CACHE_TTL_MS } from "../../supabase/functions/_shared/key_cache.ts";
+import { readVariable, requirePermissions, requirePostgres } from "./_requires.ts";
 
-const url = Deno.env.get("SUPABASE_DB_URL");
+const url = readVariable("SUPABASE_DB_URL");
+const SUITE = "the key cache over HTTP on PostgreSQL 15";
 const root = new URL("../../", import.meta.url).pathname;
 /** Slack for the polling interval and one request on a busy machine, on top of the bound (only for
  * the first refusal; a request sent after the bound must never be accepted). */
@@ -68,7 +70,10 @@ function batch() {
 
 Deno.test({
   name: "a rotated or revoked key is refused within 5 s over HTTP; a new key works at once",
-  ignore: !url,
+  ignore: requirePostgres(SUITE) ||
+    requirePermissions(SUITE, "to run deno (scripts/serve.ts) and write a temporary directory", { name: "run" }, {
+      name: "write",
+    }),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {

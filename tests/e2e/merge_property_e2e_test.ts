@@ -10,8 +10,10 @@
 import assert from "node:assert/strict";
 import postgres from "npm:postgres@3.4.9";
 import { hash_api_key, prepare_batch, type PreparedBatch } from "../../supabase/functions/_shared/core.ts";
+import { readVariable, requirePostgres } from "./_requires.ts";
 
-const url = Deno.env.get("SUPABASE_DB_URL");
+const url = readVariable("SUPABASE_DB_URL");
+const SUITE = "the merge property test on PostgreSQL 15";
 const PROJECT = "cccccccc-0000-4000-8000-00000000e4e6";
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
@@ -223,14 +225,14 @@ const ROWS = (table: string) => `
 
 Deno.test({
   name: "records merged in one batch are stored as when sent one request each (property, PostgreSQL)",
-  ignore: !url,
+  ignore: requirePostgres(SUITE),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const seed = Number(Deno.env.get("NS_MERGE_SEED") ?? Math.floor(Math.random() * 2 ** 31));
-    const cases = Number(Deno.env.get("NS_MERGE_CASES") ?? 150);
+    const seed = Number(readVariable("NS_MERGE_SEED") ?? Math.floor(Math.random() * 2 ** 31));
+    const cases = Number(readVariable("NS_MERGE_CASES") ?? 150);
     // A busy machine runs fewer cases (at least 25), so the test stays under ~20 s.
-    const budgetMs = 1000 * Number(Deno.env.get("NS_MERGE_SECONDS") ?? 15);
+    const budgetMs = 1000 * Number(readVariable("NS_MERGE_SECONDS") ?? 15);
     console.log(`merge property: seed ${seed} (NS_MERGE_SEED=${seed} replays it), up to ${cases} cases`);
     const r = rng(seed);
     const sql = postgres(url!, { prepare: false, max: 1, onnotice: () => {} });

@@ -8,8 +8,10 @@ import postgres from "npm:postgres@3.4.9";
 import { hash_api_key, prepare_batch } from "../../supabase/functions/_shared/core.ts";
 import { createPgStore, dollarQuoted, LITERAL_BATCH_BYTES } from "../../supabase/functions/_shared/pg_store.ts";
 import { StoreError } from "../../supabase/functions/_shared/store.ts";
+import { readVariable, requirePostgres } from "./_requires.ts";
 
-const url = Deno.env.get("SUPABASE_DB_URL");
+const url = readVariable("SUPABASE_DB_URL");
+const SUITE = "pg_store on PostgreSQL 15 (round trips, literals, timeout, warm-up)";
 const P = "c1c1c1c1-0000-4000-8000-000000000000";
 const KEY = "ns_pg_store_e2e_" + crypto.randomUUID();
 
@@ -90,7 +92,7 @@ function batch(content: unknown = "plain") {
 
 Deno.test({
   name: "pg_store: one round trip per statement, literals stored exactly, timeout without SET, warm-up keeps nothing",
-  ignore: !url,
+  ignore: requirePostgres(SUITE),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {

@@ -42,6 +42,7 @@ Deno.test(NAME, { ignore }, async () => {
       "[]",
       "[]",
       '[{"id":"5c000000-0000-4000-8000-000000000001","trace_id":"5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6","name":"q","value":1}]',
+      "[]",
     ]);
     const stored = await db.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM private.runs)::int + (SELECT count(*) FROM private.scores)::int AS n`,
