@@ -1,0 +1,355 @@
+-- 027 ingest write path: private.ingest_batch rewritten so that its cost is the rows and
+-- does not grow with the size of the tables (issue 10). Same name, signature, result,
+-- error texts and guarantees as 006 (tenant scoping, references, same-run parents and
+-- event spans, no cycles ever stored, re-send semantics, atomicity); what changed is how:
+--
+--   * one statement parses the four lists; one statement looks up, by primary-key probes
+--     only (`id = ANY (…)`), what is stored for every id the batch names (its own ids and
+--     the sessions, runs, parents and spans it refers to); one statement derives every
+--     refusal from the batch and that lookup, in the order 006 raised them. The tables
+--     are not read again: 006 read them up to five times per kind, and three of those
+--     reads became full scans on tables of millions of rows.
+--   * cycles: a cycle can only form among spans new in this batch (stored spans never
+--     change parent, and their ancestors are stored). When every new span's new parent
+--     comes EARLIER in the array — what the core emits, parents first — no cycle is
+--     possible, and that is checked in the same refusal pass (one hash join). Otherwise
+--     (other callers may send children first) a pointer-jumping pass finds cycles in
+--     O(n log n): each round replaces a span's ancestor by its ancestor's ancestor and
+--     drops spans whose chain has left the new spans; after log2(n) + 1 rounds only
+--     spans on or above a cycle remain. 006's recursive walk was quadratic in a chain.
+--   * writes: rows known new are written by plain INSERTs (no speculative insertion),
+--     rows known stored by UPDATEs, all four kinds in one statement. If another session
+--     inserts one of our new ids between the lookup and the write, the INSERT raises
+--     unique_violation; the block then rolls back its writes and redoes them with
+--     INSERT … ON CONFLICT (private.ingest_upsert), which merges as a re-send and still
+--     refuses another project's row: a race never becomes a client error nor loses data.
+--   * statements per call: 5 whatever the batch (006: about 25 for a small batch).
+--
+-- link_trace_prompt_links returns at once for an empty list (most batches carry none).
+
+-- What the lookup returns for one stored row: its project and, for spans, its run.
+CREATE TYPE private.ingest_stored AS (id uuid, project_id uuid, run_id uuid);
+-- A span and its nearest ancestor among the batch's new spans (the cycle check).
+CREATE TYPE private.ingest_link AS (id uuid, ancestor_id uuid);
+
+-- The general write, for the rare race described above: every row by INSERT … ON CONFLICT.
+-- A row of another project is never overwritten (the WHERE of the update), and is
+-- reported as 006 did.
+CREATE FUNCTION private.ingest_upsert(p_project_id uuid, p_sessions private.sessions[], p_runs private.runs[],
+  p_spans private.spans[], p_events private.events[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $fn$
+DECLARE
+  v_written bigint;
+BEGIN
+  INSERT INTO private.sessions AS t (id, project_id, created_at, ended_at, metadata)
+  SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb) FROM unnest(p_sessions) s
+  ON CONFLICT (id) DO UPDATE SET ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at), metadata = t.metadata || EXCLUDED.metadata
+  WHERE t.project_id = EXCLUDED.project_id;
+  GET DIAGNOSTICS v_written = ROW_COUNT;
+  IF v_written <> cardinality(p_sessions) THEN RAISE EXCEPTION 'session belongs to a different project'; END IF;
+
+  INSERT INTO private.runs AS t (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
+  SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
+    COALESCE(r.metadata, '{}'::jsonb)
+  FROM unnest(p_runs) r
+  ON CONFLICT (id) DO UPDATE SET
+    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
+    status = CASE WHEN t.status <> 'running' AND EXCLUDED.status = 'running' THEN t.status ELSE EXCLUDED.status END,
+    error = COALESCE(EXCLUDED.error, t.error),
+    metadata = t.metadata || EXCLUDED.metadata
+  WHERE t.project_id = EXCLUDED.project_id;
+  GET DIAGNOSTICS v_written = ROW_COUNT;
+  IF v_written <> cardinality(p_runs) THEN RAISE EXCEPTION 'run belongs to a different project'; END IF;
+
+  INSERT INTO private.spans AS t (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
+    error, iteration, attributes)
+  SELECT s.id, s.run_id, p_project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.ended_at, s.status,
+    s.error, s.iteration, COALESCE(s.attributes, '{}'::jsonb)
+  FROM unnest(p_spans) s
+  ON CONFLICT (id) DO UPDATE SET
+    ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
+    status = CASE WHEN t.status <> 'running' AND EXCLUDED.status = 'running' THEN t.status ELSE EXCLUDED.status END,
+    error = COALESCE(EXCLUDED.error, t.error),
+    attributes = t.attributes || EXCLUDED.attributes
+  WHERE t.project_id = EXCLUDED.project_id;
+  GET DIAGNOSTICS v_written = ROW_COUNT;
+  IF v_written <> cardinality(p_spans) THEN RAISE EXCEPTION 'span belongs to a different project'; END IF;
+
+  INSERT INTO private.events AS t (id, run_id, span_id, project_id, type, created_at, content, attributes)
+  SELECT e.id, e.run_id, e.span_id, p_project_id, e.type, e.created_at, COALESCE(e.content, 'null'::jsonb),
+    COALESCE(e.attributes, '{}'::jsonb)
+  FROM unnest(p_events) e
+  ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, attributes = t.attributes || EXCLUDED.attributes
+  WHERE t.project_id = EXCLUDED.project_id;
+  GET DIAGNOSTICS v_written = ROW_COUNT;
+  IF v_written <> cardinality(p_events) THEN RAISE EXCEPTION 'event belongs to a different project'; END IF;
+END;
+$fn$;
+
+-- The general cycle check (children-first arrays only): the id of a span on a parent
+-- cycle among the new spans, or NULL. p_links holds each new span whose parent is a new
+-- span of the batch. Linear rounds, at most log2(n) + 2 of them.
+CREATE FUNCTION private.ingest_span_cycle(p_links private.ingest_link[])
+RETURNS uuid
+LANGUAGE plpgsql IMMUTABLE SET search_path = '' AS $fn$
+DECLARE
+  v_links private.ingest_link[] := p_links;
+  v_rounds integer := 0;
+BEGIN
+  WHILE cardinality(v_links) > 0 AND (1::bigint << least(v_rounds, 62)) <= 2 * cardinality(p_links) LOOP
+    -- A span whose ancestor has left the set (its chain reaches a root) leaves it too.
+    v_links := ARRAY(
+      SELECT ROW(a.id, b.ancestor_id)::private.ingest_link
+      FROM unnest(v_links) a JOIN unnest(v_links) b ON b.id = a.ancestor_id);
+    v_rounds := v_rounds + 1;
+  END LOOP;
+  -- Each remaining span's ancestor is 2^rounds ≥ n steps up: on the cycle itself.
+  RETURN (v_links[1]).ancestor_id;
+END;
+$fn$;
+
+CREATE OR REPLACE FUNCTION private.ingest_batch(
+  p_project_id uuid,
+  p_sessions jsonb DEFAULT '[]'::jsonb,
+  p_runs jsonb DEFAULT '[]'::jsonb,
+  p_spans jsonb DEFAULT '[]'::jsonb,
+  p_events jsonb DEFAULT '[]'::jsonb
+) RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = private, pg_temp
+AS $fn$
+DECLARE
+  v_sessions private.sessions[];
+  v_runs private.runs[];
+  v_spans private.spans[];
+  v_events private.events[];
+  v_old_sessions private.ingest_stored[];
+  v_old_runs private.ingest_stored[];
+  v_old_spans private.ingest_stored[];
+  v_old_events private.ingest_stored[];
+  v_rank integer;
+  v_problem text;
+  v_parents_first boolean;
+  v_cycle uuid;
+BEGIN
+  IF p_project_id IS NULL OR NOT EXISTS (SELECT 1 FROM private.projects WHERE id = p_project_id) THEN
+    RAISE EXCEPTION 'project % not found', COALESCE(p_project_id::text, '<NULL>');
+  END IF;
+  p_sessions := COALESCE(p_sessions, '[]'::jsonb);
+  p_runs := COALESCE(p_runs, '[]'::jsonb);
+  p_spans := COALESCE(p_spans, '[]'::jsonb);
+  p_events := COALESCE(p_events, '[]'::jsonb);
+  IF jsonb_typeof(p_sessions) <> 'array' THEN RAISE EXCEPTION 'sessions must be a JSON array'; END IF;
+  IF jsonb_typeof(p_runs) <> 'array' THEN RAISE EXCEPTION 'runs must be a JSON array'; END IF;
+  IF jsonb_typeof(p_spans) <> 'array' THEN RAISE EXCEPTION 'spans must be a JSON array'; END IF;
+  IF jsonb_typeof(p_events) <> 'array' THEN RAISE EXCEPTION 'events must be a JSON array'; END IF;
+  IF jsonb_array_length(p_sessions) + jsonb_array_length(p_runs) + jsonb_array_length(p_spans)
+     + jsonb_array_length(p_events) > private.max_batch_records() THEN
+    RAISE EXCEPTION 'batch exceeds maximum of % records', private.max_batch_records();
+  END IF;
+
+  -- 1. Parse each list once. A record's own project_id is kept only to be checked.
+  SELECT
+    ARRAY(SELECT ROW(r.id, r.project_id, r.created_at, r.ended_at, r.metadata)::private.sessions
+      FROM jsonb_to_recordset(p_sessions) AS r(id uuid, project_id uuid, created_at timestamptz,
+        ended_at timestamptz, metadata jsonb)),
+    ARRAY(SELECT ROW(r.id, r.session_id, r.project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
+        r.metadata)::private.runs
+      FROM jsonb_to_recordset(p_runs) AS r(id uuid, session_id uuid, project_id uuid, name text,
+        started_at timestamptz, ended_at timestamptz, status text, error jsonb, metadata jsonb)),
+    ARRAY(SELECT ROW(r.id, r.run_id, r.project_id, r.parent_span_id, r.kind, r.name, r.started_at, r.ended_at,
+        r.status, r.error, r.iteration, r.attributes)::private.spans
+      FROM jsonb_to_recordset(p_spans) AS r(id uuid, run_id uuid, project_id uuid, parent_span_id uuid,
+        kind text, name text, started_at timestamptz, ended_at timestamptz, status text, error jsonb,
+        iteration integer, attributes jsonb)),
+    ARRAY(SELECT ROW(r.id, r.run_id, r.span_id, r.project_id, r.type, r.created_at, r.content,
+        r.attributes)::private.events
+      FROM jsonb_to_recordset(p_events) AS r(id uuid, run_id uuid, span_id uuid, project_id uuid,
+        type text, created_at timestamptz, content jsonb, attributes jsonb))
+  INTO v_sessions, v_runs, v_spans, v_events;
+
+  -- 2. One lookup of what is stored for every id the batch names: primary-key probes only.
+  SELECT
+    ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.sessions t
+      WHERE t.id = ANY (ARRAY(SELECT s.id FROM unnest(v_sessions) s UNION SELECT r.session_id FROM unnest(v_runs) r))),
+    ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.runs t
+      WHERE t.id = ANY (ARRAY(SELECT r.id FROM unnest(v_runs) r UNION SELECT s.run_id FROM unnest(v_spans) s
+        UNION SELECT e.run_id FROM unnest(v_events) e))),
+    ARRAY(SELECT ROW(t.id, t.project_id, t.run_id)::private.ingest_stored FROM private.spans t
+      WHERE t.id = ANY (ARRAY(SELECT s.id FROM unnest(v_spans) s UNION SELECT s.parent_span_id FROM unnest(v_spans) s
+        UNION SELECT e.span_id FROM unnest(v_events) e))),
+    ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.events t
+      WHERE t.id = ANY (ARRAY(SELECT e.id FROM unnest(v_events) e)))
+  INTO v_old_sessions, v_old_runs, v_old_spans, v_old_events;
+
+  -- 3. Every refusal, from the batch and the lookup, in 006's order (rank), and whether
+  -- the new spans come parents first.
+  WITH
+  ses AS (SELECT s.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
+    FROM unnest(v_sessions) s LEFT JOIN unnest(v_old_sessions) o ON o.id = s.id),
+  run AS (SELECT r.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
+    FROM unnest(v_runs) r LEFT JOIN unnest(v_old_runs) o ON o.id = r.id),
+  spa AS (SELECT s.id, s.run_id, s.project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.status, s.ord,
+      o.id IS NOT NULL AS stored, o.project_id AS stored_project, o.run_id AS stored_run
+    FROM unnest(v_spans) WITH ORDINALITY AS s(id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at,
+      status, error, iteration, attributes, ord)
+    LEFT JOIN unnest(v_old_spans) o ON o.id = s.id),
+  eve AS (SELECT e.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
+    FROM unnest(v_events) e LEFT JOIN unnest(v_old_events) o ON o.id = e.id),
+  -- The project and run a reference resolves to: the batch's row (written with
+  -- p_project_id) or the stored one; a stored row's run never changes.
+  ses_ref AS (SELECT id, p_project_id AS project_id FROM ses
+    UNION ALL SELECT o.id, o.project_id FROM unnest(v_old_sessions) o WHERE NOT EXISTS (SELECT 1 FROM ses WHERE ses.id = o.id)),
+  run_ref AS (SELECT id, p_project_id AS project_id FROM run
+    UNION ALL SELECT o.id, o.project_id FROM unnest(v_old_runs) o WHERE NOT EXISTS (SELECT 1 FROM run WHERE run.id = o.id)),
+  spa_ref AS (SELECT id, COALESCE(stored_project, p_project_id) AS project_id, COALESCE(stored_run, run_id) AS run_id,
+      NOT stored AS fresh, ord FROM spa
+    UNION ALL SELECT o.id, o.project_id, o.run_id, false, NULL FROM unnest(v_old_spans) o
+      WHERE NOT EXISTS (SELECT 1 FROM spa WHERE spa.id = o.id)),
+  problem AS (
+    SELECT 1 AS rank, format('session %s needs an id and created_at', COALESCE(s.id::text, '<NULL>')) AS msg
+      FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL
+    UNION ALL SELECT 2, format('session %s belongs to a different project', s.id)
+      FROM ses s WHERE s.project_id <> p_project_id OR s.stored_project <> p_project_id
+    UNION ALL SELECT 3, format('session %s appears more than once in the batch', s.id)
+      FROM ses s GROUP BY s.id HAVING count(*) > 1
+    UNION ALL SELECT 4, format('run %s needs an id, session_id, name, started_at and status', COALESCE(r.id::text, '<NULL>'))
+      FROM run r
+      WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL OR r.started_at IS NULL OR r.status IS NULL
+    UNION ALL SELECT 5, format('run %s belongs to a different project', r.id)
+      FROM run r WHERE r.project_id <> p_project_id OR r.stored_project <> p_project_id
+    UNION ALL SELECT 6, format('run %s appears more than once in the batch', r.id)
+      FROM run r GROUP BY r.id HAVING count(*) > 1
+    UNION ALL SELECT 7, CASE WHEN x.id IS NULL THEN format('session %s not found for project', r.session_id)
+                             ELSE format('session %s belongs to a different project', r.session_id) END
+      FROM run r LEFT JOIN ses_ref x ON x.id = r.session_id
+      WHERE x.id IS NULL OR x.project_id <> p_project_id
+    UNION ALL SELECT 8, format('span %s needs an id, run_id, kind, name, started_at and status', COALESCE(s.id::text, '<NULL>'))
+      FROM spa s
+      WHERE s.id IS NULL OR s.run_id IS NULL OR s.kind IS NULL OR s.name IS NULL OR s.started_at IS NULL
+         OR s.status IS NULL
+    UNION ALL SELECT 9, format('span %s belongs to a different project', s.id)
+      FROM spa s WHERE s.project_id <> p_project_id OR s.stored_project <> p_project_id
+    UNION ALL SELECT 10, format('span %s appears more than once in the batch', s.id)
+      FROM spa s GROUP BY s.id HAVING count(*) > 1
+    UNION ALL SELECT 11, CASE WHEN x.id IS NULL THEN format('run %s not found for project', s.run_id)
+                              ELSE format('run %s belongs to a different project', s.run_id) END
+      FROM spa s LEFT JOIN run_ref x ON x.id = s.run_id
+      WHERE x.id IS NULL OR x.project_id <> p_project_id
+    -- Parents: only new spans are checked (a stored span keeps its first parent).
+    UNION ALL SELECT 12, CASE
+        WHEN x.id IS NULL THEN format('parent span %s not found for project', s.parent_span_id)
+        WHEN x.project_id <> p_project_id THEN format('parent span %s belongs to a different project', s.parent_span_id)
+        ELSE format('parent span %s of span %s belongs to a different run', s.parent_span_id, s.id) END
+      FROM spa s LEFT JOIN spa_ref x ON x.id = s.parent_span_id
+      WHERE s.parent_span_id IS NOT NULL AND NOT s.stored
+        AND (x.id IS NULL OR x.project_id <> p_project_id OR x.run_id <> s.run_id)
+    UNION ALL SELECT 14, format('event %s needs an id, run_id, type and created_at', COALESCE(e.id::text, '<NULL>'))
+      FROM eve e WHERE e.id IS NULL OR e.run_id IS NULL OR e.type IS NULL OR e.created_at IS NULL
+    UNION ALL SELECT 15, format('event %s belongs to a different project', e.id)
+      FROM eve e WHERE e.project_id <> p_project_id OR e.stored_project <> p_project_id
+    UNION ALL SELECT 16, format('event %s appears more than once in the batch', e.id)
+      FROM eve e GROUP BY e.id HAVING count(*) > 1
+    UNION ALL SELECT 17, CASE WHEN x.id IS NULL THEN format('run %s not found for project', e.run_id)
+                              ELSE format('run %s belongs to a different project', e.run_id) END
+      FROM eve e LEFT JOIN run_ref x ON x.id = e.run_id
+      WHERE x.id IS NULL OR x.project_id <> p_project_id
+    UNION ALL SELECT 18, CASE
+        WHEN x.id IS NULL THEN format('span %s not found for project', e.span_id)
+        WHEN x.project_id <> p_project_id THEN format('span %s belongs to a different project', e.span_id)
+        ELSE format('span %s of event %s belongs to a different run', e.span_id, e.id) END
+      FROM eve e LEFT JOIN spa_ref x ON x.id = e.span_id
+      WHERE e.span_id IS NOT NULL AND (x.id IS NULL OR x.project_id <> p_project_id OR x.run_id <> e.run_id)
+  )
+  SELECT
+    (SELECT p.rank FROM problem p ORDER BY p.rank LIMIT 1),
+    (SELECT p.msg FROM problem p ORDER BY p.rank LIMIT 1),
+    NOT EXISTS (SELECT 1 FROM spa s JOIN spa_ref x ON x.id = s.parent_span_id
+                WHERE NOT s.stored AND x.fresh AND x.ord >= s.ord)
+  INTO v_rank, v_problem, v_parents_first;
+  -- 13. Cycles, between the parent (12) and the event (14+) refusals as in 006.
+  IF NOT v_parents_first AND (v_rank IS NULL OR v_rank > 12) THEN
+    v_cycle := private.ingest_span_cycle(ARRAY(
+      SELECT ROW(s.id, s.parent_span_id)::private.ingest_link
+      FROM unnest(v_spans) s JOIN unnest(v_spans) p ON p.id = s.parent_span_id
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = p.id)));
+    IF v_cycle IS NOT NULL THEN RAISE EXCEPTION 'span % is part of a parent cycle', v_cycle; END IF;
+  END IF;
+  IF v_problem IS NOT NULL THEN RAISE EXCEPTION '%', v_problem; END IF;
+
+  -- 4. The writes: new rows by plain INSERT, stored rows by UPDATE, in one statement (the
+  -- run_id foreign keys are checked at its end). A concurrent insert of one of the new
+  -- ids is caught and the whole write redone as an upsert (see the header).
+  BEGIN
+    WITH
+    new_sessions AS (
+      INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
+      SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb) FROM unnest(v_sessions) s
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_sessions) o WHERE o.id = s.id)),
+    old_sessions AS (
+      UPDATE private.sessions t SET ended_at = COALESCE(s.ended_at, t.ended_at),
+        metadata = t.metadata || COALESCE(s.metadata, '{}'::jsonb)
+      FROM unnest(v_sessions) s WHERE t.id = s.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_sessions) o))),
+    new_runs AS (
+      INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
+      SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
+        COALESCE(r.metadata, '{}'::jsonb)
+      FROM unnest(v_runs) r WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_runs) o WHERE o.id = r.id)),
+    old_runs AS (
+      UPDATE private.runs t SET ended_at = COALESCE(r.ended_at, t.ended_at),
+        status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
+        error = COALESCE(r.error, t.error), metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
+      FROM unnest(v_runs) r
+      WHERE t.id = r.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_runs) o))),
+    new_spans AS (
+      INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
+        error, iteration, attributes)
+      SELECT s.id, s.run_id, p_project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.ended_at, s.status,
+        s.error, s.iteration, COALESCE(s.attributes, '{}'::jsonb)
+      FROM unnest(v_spans) s WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = s.id)),
+    old_spans AS (
+      UPDATE private.spans t SET ended_at = COALESCE(s.ended_at, t.ended_at),
+        status = CASE WHEN t.status <> 'running' AND s.status = 'running' THEN t.status ELSE s.status END,
+        error = COALESCE(s.error, t.error), attributes = t.attributes || COALESCE(s.attributes, '{}'::jsonb)
+      FROM unnest(v_spans) s
+      WHERE t.id = s.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_spans) o))),
+    new_events AS (
+      INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
+      SELECT e.id, e.run_id, e.span_id, p_project_id, e.type, e.created_at, COALESCE(e.content, 'null'::jsonb),
+        COALESCE(e.attributes, '{}'::jsonb)
+      FROM unnest(v_events) e WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_events) o WHERE o.id = e.id))
+    UPDATE private.events t SET content = COALESCE(e.content, 'null'::jsonb),
+      attributes = t.attributes || COALESCE(e.attributes, '{}'::jsonb)
+    FROM unnest(v_events) e WHERE t.id = e.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_events) o));
+  EXCEPTION WHEN unique_violation THEN
+    PERFORM private.ingest_upsert(p_project_id, v_sessions, v_runs, v_spans, v_events);
+  END;
+
+  RETURN jsonb_build_object('accepted', true, 'counts', jsonb_build_object(
+    'sessions', cardinality(v_sessions), 'runs', cardinality(v_runs),
+    'spans', cardinality(v_spans), 'events', cardinality(v_events)));
+END;
+$fn$;
+
+-- Most batches carry no prompt links: answer without parsing or querying.
+CREATE OR REPLACE FUNCTION private.ingest_batch_with_prompt_links(p_project_id uuid, p_sessions jsonb DEFAULT '[]'::jsonb,
+  p_runs jsonb DEFAULT '[]'::jsonb, p_spans jsonb DEFAULT '[]'::jsonb, p_events jsonb DEFAULT '[]'::jsonb,
+  p_prompt_links jsonb DEFAULT '[]'::jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  RETURN jsonb_build_object('accepted', true,
+    'ingest', private.ingest_batch(p_project_id, p_sessions, p_runs, p_spans, p_events),
+    'prompt_links', CASE WHEN p_prompt_links IS NULL OR p_prompt_links = '[]'::jsonb
+      THEN jsonb_build_object('accepted', true, 'counts', jsonb_build_object('prompt_links', 0))
+      ELSE private.link_trace_prompt_links(p_project_id, p_prompt_links) END);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.ingest_upsert(uuid, private.sessions[], private.runs[], private.spans[], private.events[]),
+  private.ingest_span_cycle(private.ingest_link[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON TYPE private.ingest_stored, private.ingest_link FROM PUBLIC;
