@@ -27,6 +27,11 @@
 --
 -- link_trace_prompt_links returns at once for an empty list (most batches carry none).
 
+-- What the checks need of one record of the batch: its id, the ids it refers to (a run's
+-- session; a span's run and parent; an event's run and span), the project it claims, and
+-- whether its required fields are all present. The full rows are parsed once, by the
+-- writes, straight from the JSON.
+CREATE TYPE private.ingest_key AS (id uuid, ref uuid, ref2 uuid, project_id uuid, complete boolean);
 -- What the lookup returns for one stored row: its project and, for spans, its run.
 CREATE TYPE private.ingest_stored AS (id uuid, project_id uuid, run_id uuid);
 -- A span and its nearest ancestor among the batch's new spans (the cycle check).
@@ -35,24 +40,25 @@ CREATE TYPE private.ingest_link AS (id uuid, ancestor_id uuid);
 -- The general write, for the rare race described above: every row by INSERT … ON CONFLICT.
 -- A row of another project is never overwritten (the WHERE of the update), and is
 -- reported as 006 did.
-CREATE FUNCTION private.ingest_upsert(p_project_id uuid, p_sessions private.sessions[], p_runs private.runs[],
-  p_spans private.spans[], p_events private.events[])
+CREATE FUNCTION private.ingest_upsert(p_project_id uuid, p_sessions jsonb, p_runs jsonb, p_spans jsonb, p_events jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $fn$
 DECLARE
   v_written bigint;
 BEGIN
   INSERT INTO private.sessions AS t (id, project_id, created_at, ended_at, metadata)
-  SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb) FROM unnest(p_sessions) s
+  SELECT r.id, p_project_id, r.created_at, r.ended_at, COALESCE(r.metadata, '{}'::jsonb)
+  FROM jsonb_to_recordset(p_sessions) AS r(id uuid, created_at timestamptz, ended_at timestamptz, metadata jsonb)
   ON CONFLICT (id) DO UPDATE SET ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at), metadata = t.metadata || EXCLUDED.metadata
   WHERE t.project_id = EXCLUDED.project_id;
   GET DIAGNOSTICS v_written = ROW_COUNT;
-  IF v_written <> cardinality(p_sessions) THEN RAISE EXCEPTION 'session belongs to a different project'; END IF;
+  IF v_written <> jsonb_array_length(p_sessions) THEN RAISE EXCEPTION 'session belongs to a different project'; END IF;
 
   INSERT INTO private.runs AS t (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
   SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
     COALESCE(r.metadata, '{}'::jsonb)
-  FROM unnest(p_runs) r
+  FROM jsonb_to_recordset(p_runs) AS r(id uuid, session_id uuid, name text, started_at timestamptz,
+    ended_at timestamptz, status text, error jsonb, metadata jsonb)
   ON CONFLICT (id) DO UPDATE SET
     ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
     status = CASE WHEN t.status <> 'running' AND EXCLUDED.status = 'running' THEN t.status ELSE EXCLUDED.status END,
@@ -60,13 +66,14 @@ BEGIN
     metadata = t.metadata || EXCLUDED.metadata
   WHERE t.project_id = EXCLUDED.project_id;
   GET DIAGNOSTICS v_written = ROW_COUNT;
-  IF v_written <> cardinality(p_runs) THEN RAISE EXCEPTION 'run belongs to a different project'; END IF;
+  IF v_written <> jsonb_array_length(p_runs) THEN RAISE EXCEPTION 'run belongs to a different project'; END IF;
 
   INSERT INTO private.spans AS t (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
     error, iteration, attributes)
-  SELECT s.id, s.run_id, p_project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.ended_at, s.status,
-    s.error, s.iteration, COALESCE(s.attributes, '{}'::jsonb)
-  FROM unnest(p_spans) s
+  SELECT r.id, r.run_id, p_project_id, r.parent_span_id, r.kind, r.name, r.started_at, r.ended_at, r.status,
+    r.error, r.iteration, COALESCE(r.attributes, '{}'::jsonb)
+  FROM jsonb_to_recordset(p_spans) AS r(id uuid, run_id uuid, parent_span_id uuid, kind text, name text,
+    started_at timestamptz, ended_at timestamptz, status text, error jsonb, iteration integer, attributes jsonb)
   ON CONFLICT (id) DO UPDATE SET
     ended_at = COALESCE(EXCLUDED.ended_at, t.ended_at),
     status = CASE WHEN t.status <> 'running' AND EXCLUDED.status = 'running' THEN t.status ELSE EXCLUDED.status END,
@@ -74,22 +81,23 @@ BEGIN
     attributes = t.attributes || EXCLUDED.attributes
   WHERE t.project_id = EXCLUDED.project_id;
   GET DIAGNOSTICS v_written = ROW_COUNT;
-  IF v_written <> cardinality(p_spans) THEN RAISE EXCEPTION 'span belongs to a different project'; END IF;
+  IF v_written <> jsonb_array_length(p_spans) THEN RAISE EXCEPTION 'span belongs to a different project'; END IF;
 
   INSERT INTO private.events AS t (id, run_id, span_id, project_id, type, created_at, content, attributes)
-  SELECT e.id, e.run_id, e.span_id, p_project_id, e.type, e.created_at, COALESCE(e.content, 'null'::jsonb),
-    COALESCE(e.attributes, '{}'::jsonb)
-  FROM unnest(p_events) e
+  SELECT r.id, r.run_id, r.span_id, p_project_id, r.type, r.created_at, COALESCE(r.content, 'null'::jsonb),
+    COALESCE(r.attributes, '{}'::jsonb)
+  FROM jsonb_to_recordset(p_events) AS r(id uuid, run_id uuid, span_id uuid, type text, created_at timestamptz,
+    content jsonb, attributes jsonb)
   ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, attributes = t.attributes || EXCLUDED.attributes
   WHERE t.project_id = EXCLUDED.project_id;
   GET DIAGNOSTICS v_written = ROW_COUNT;
-  IF v_written <> cardinality(p_events) THEN RAISE EXCEPTION 'event belongs to a different project'; END IF;
+  IF v_written <> jsonb_array_length(p_events) THEN RAISE EXCEPTION 'event belongs to a different project'; END IF;
 END;
 $fn$;
 
 -- The general cycle check (children-first arrays only): the id of a span on a parent
 -- cycle among the new spans, or NULL. p_links holds each new span whose parent is a new
--- span of the batch. Linear rounds, at most log2(n) + 2 of them.
+-- span of the batch. Linear rounds, about log2(n) + 2 of them.
 CREATE FUNCTION private.ingest_span_cycle(p_links private.ingest_link[])
 RETURNS uuid
 LANGUAGE plpgsql IMMUTABLE SET search_path = '' AS $fn$
@@ -104,7 +112,7 @@ BEGIN
       FROM unnest(v_links) a JOIN unnest(v_links) b ON b.id = a.ancestor_id);
     v_rounds := v_rounds + 1;
   END LOOP;
-  -- Each remaining span's ancestor is 2^rounds ≥ n steps up: on the cycle itself.
+  -- Each remaining span's ancestor is 2^rounds > n steps up: on the cycle itself.
   RETURN (v_links[1]).ancestor_id;
 END;
 $fn$;
@@ -120,12 +128,16 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = private, pg_temp
+-- Every table access here is a primary-key probe for ids the batch names. Without this,
+-- a table whose statistics say "empty" (new, or just truncated) gets a Seq Scan that tests
+-- each row against the whole id array: quadratic until the next ANALYZE.
+SET enable_seqscan = off
 AS $fn$
 DECLARE
-  v_sessions private.sessions[];
-  v_runs private.runs[];
-  v_spans private.spans[];
-  v_events private.events[];
+  v_sessions private.ingest_key[];
+  v_runs private.ingest_key[];
+  v_spans private.ingest_key[];
+  v_events private.ingest_key[];
   v_old_sessions private.ingest_stored[];
   v_old_runs private.ingest_stored[];
   v_old_spans private.ingest_stored[];
@@ -151,56 +163,53 @@ BEGIN
     RAISE EXCEPTION 'batch exceeds maximum of % records', private.max_batch_records();
   END IF;
 
-  -- 1. Parse each list once. A record's own project_id is kept only to be checked.
+  -- 1. The keys of every record, in array order (required fields only tested for presence).
   SELECT
-    ARRAY(SELECT ROW(r.id, r.project_id, r.created_at, r.ended_at, r.metadata)::private.sessions
-      FROM jsonb_to_recordset(p_sessions) AS r(id uuid, project_id uuid, created_at timestamptz,
-        ended_at timestamptz, metadata jsonb)),
-    ARRAY(SELECT ROW(r.id, r.session_id, r.project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
-        r.metadata)::private.runs
-      FROM jsonb_to_recordset(p_runs) AS r(id uuid, session_id uuid, project_id uuid, name text,
-        started_at timestamptz, ended_at timestamptz, status text, error jsonb, metadata jsonb)),
-    ARRAY(SELECT ROW(r.id, r.run_id, r.project_id, r.parent_span_id, r.kind, r.name, r.started_at, r.ended_at,
-        r.status, r.error, r.iteration, r.attributes)::private.spans
-      FROM jsonb_to_recordset(p_spans) AS r(id uuid, run_id uuid, project_id uuid, parent_span_id uuid,
-        kind text, name text, started_at timestamptz, ended_at timestamptz, status text, error jsonb,
-        iteration integer, attributes jsonb)),
-    ARRAY(SELECT ROW(r.id, r.run_id, r.span_id, r.project_id, r.type, r.created_at, r.content,
-        r.attributes)::private.events
-      FROM jsonb_to_recordset(p_events) AS r(id uuid, run_id uuid, span_id uuid, project_id uuid,
-        type text, created_at timestamptz, content jsonb, attributes jsonb))
+    ARRAY(SELECT ROW(r.id, NULL, NULL, r.project_id, r.id IS NOT NULL AND r.created_at IS NOT NULL)::private.ingest_key
+      FROM jsonb_to_recordset(p_sessions) AS r(id uuid, project_id uuid, created_at text)),
+    ARRAY(SELECT ROW(r.id, r.session_id, NULL, r.project_id, r.id IS NOT NULL AND r.session_id IS NOT NULL
+        AND r.name IS NOT NULL AND r.started_at IS NOT NULL AND r.status IS NOT NULL)::private.ingest_key
+      FROM jsonb_to_recordset(p_runs) AS r(id uuid, session_id uuid, project_id uuid, name text, started_at text,
+        status text)),
+    ARRAY(SELECT ROW(r.id, r.run_id, r.parent_span_id, r.project_id, r.id IS NOT NULL AND r.run_id IS NOT NULL
+        AND r.kind IS NOT NULL AND r.name IS NOT NULL AND r.started_at IS NOT NULL AND r.status IS NOT NULL)::private.ingest_key
+      FROM jsonb_to_recordset(p_spans) AS r(id uuid, run_id uuid, parent_span_id uuid, project_id uuid, kind text,
+        name text, started_at text, status text)),
+    ARRAY(SELECT ROW(r.id, r.run_id, r.span_id, r.project_id, r.id IS NOT NULL AND r.run_id IS NOT NULL
+        AND r.type IS NOT NULL AND r.created_at IS NOT NULL)::private.ingest_key
+      FROM jsonb_to_recordset(p_events) AS r(id uuid, run_id uuid, span_id uuid, project_id uuid, type text,
+        created_at text))
   INTO v_sessions, v_runs, v_spans, v_events;
 
   -- 2. One lookup of what is stored for every id the batch names: primary-key probes only.
   SELECT
     ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.sessions t
-      WHERE t.id = ANY (ARRAY(SELECT s.id FROM unnest(v_sessions) s UNION SELECT r.session_id FROM unnest(v_runs) r))),
+      WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_sessions) k UNION SELECT k.ref FROM unnest(v_runs) k))),
     ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.runs t
-      WHERE t.id = ANY (ARRAY(SELECT r.id FROM unnest(v_runs) r UNION SELECT s.run_id FROM unnest(v_spans) s
-        UNION SELECT e.run_id FROM unnest(v_events) e))),
+      WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_runs) k UNION SELECT k.ref FROM unnest(v_spans) k
+        UNION SELECT k.ref FROM unnest(v_events) k))),
     ARRAY(SELECT ROW(t.id, t.project_id, t.run_id)::private.ingest_stored FROM private.spans t
-      WHERE t.id = ANY (ARRAY(SELECT s.id FROM unnest(v_spans) s UNION SELECT s.parent_span_id FROM unnest(v_spans) s
-        UNION SELECT e.span_id FROM unnest(v_events) e))),
+      WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_spans) k UNION SELECT k.ref2 FROM unnest(v_spans) k
+        UNION SELECT k.ref2 FROM unnest(v_events) k))),
     ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.events t
-      WHERE t.id = ANY (ARRAY(SELECT e.id FROM unnest(v_events) e)))
+      WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_events) k)))
   INTO v_old_sessions, v_old_runs, v_old_spans, v_old_events;
 
-  -- 3. Every refusal, from the batch and the lookup, in 006's order (rank), and whether
-  -- the new spans come parents first.
+  -- 3. Every refusal, from the keys and the lookup, in 006's order (rank), and whether the
+  -- new spans come parents first.
   WITH
-  ses AS (SELECT s.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
-    FROM unnest(v_sessions) s LEFT JOIN unnest(v_old_sessions) o ON o.id = s.id),
-  run AS (SELECT r.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
-    FROM unnest(v_runs) r LEFT JOIN unnest(v_old_runs) o ON o.id = r.id),
-  spa AS (SELECT s.id, s.run_id, s.project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.status, s.ord,
+  ses AS (SELECT k.id, k.project_id, k.complete, o.project_id AS stored_project
+    FROM unnest(v_sessions) k LEFT JOIN unnest(v_old_sessions) o ON o.id = k.id),
+  run AS (SELECT k.id, k.ref AS session_id, k.project_id, k.complete, o.project_id AS stored_project
+    FROM unnest(v_runs) k LEFT JOIN unnest(v_old_runs) o ON o.id = k.id),
+  spa AS (SELECT k.id, k.ref AS run_id, k.ref2 AS parent_span_id, k.project_id, k.complete, k.ord,
       o.id IS NOT NULL AS stored, o.project_id AS stored_project, o.run_id AS stored_run
-    FROM unnest(v_spans) WITH ORDINALITY AS s(id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at,
-      status, error, iteration, attributes, ord)
-    LEFT JOIN unnest(v_old_spans) o ON o.id = s.id),
-  eve AS (SELECT e.*, o.id IS NOT NULL AS stored, o.project_id AS stored_project
-    FROM unnest(v_events) e LEFT JOIN unnest(v_old_events) o ON o.id = e.id),
-  -- The project and run a reference resolves to: the batch's row (written with
-  -- p_project_id) or the stored one; a stored row's run never changes.
+    FROM unnest(v_spans) WITH ORDINALITY AS k(id, ref, ref2, project_id, complete, ord)
+    LEFT JOIN unnest(v_old_spans) o ON o.id = k.id),
+  eve AS (SELECT k.id, k.ref AS run_id, k.ref2 AS span_id, k.project_id, k.complete, o.project_id AS stored_project
+    FROM unnest(v_events) k LEFT JOIN unnest(v_old_events) o ON o.id = k.id),
+  -- What a reference resolves to: the batch's row (written with p_project_id) or the
+  -- stored one; a stored span keeps its run.
   ses_ref AS (SELECT id, p_project_id AS project_id FROM ses
     UNION ALL SELECT o.id, o.project_id FROM unnest(v_old_sessions) o WHERE NOT EXISTS (SELECT 1 FROM ses WHERE ses.id = o.id)),
   run_ref AS (SELECT id, p_project_id AS project_id FROM run
@@ -211,14 +220,13 @@ BEGIN
       WHERE NOT EXISTS (SELECT 1 FROM spa WHERE spa.id = o.id)),
   problem AS (
     SELECT 1 AS rank, format('session %s needs an id and created_at', COALESCE(s.id::text, '<NULL>')) AS msg
-      FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL
+      FROM ses s WHERE NOT s.complete
     UNION ALL SELECT 2, format('session %s belongs to a different project', s.id)
       FROM ses s WHERE s.project_id <> p_project_id OR s.stored_project <> p_project_id
     UNION ALL SELECT 3, format('session %s appears more than once in the batch', s.id)
       FROM ses s GROUP BY s.id HAVING count(*) > 1
     UNION ALL SELECT 4, format('run %s needs an id, session_id, name, started_at and status', COALESCE(r.id::text, '<NULL>'))
-      FROM run r
-      WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL OR r.started_at IS NULL OR r.status IS NULL
+      FROM run r WHERE NOT r.complete
     UNION ALL SELECT 5, format('run %s belongs to a different project', r.id)
       FROM run r WHERE r.project_id <> p_project_id OR r.stored_project <> p_project_id
     UNION ALL SELECT 6, format('run %s appears more than once in the batch', r.id)
@@ -228,9 +236,7 @@ BEGIN
       FROM run r LEFT JOIN ses_ref x ON x.id = r.session_id
       WHERE x.id IS NULL OR x.project_id <> p_project_id
     UNION ALL SELECT 8, format('span %s needs an id, run_id, kind, name, started_at and status', COALESCE(s.id::text, '<NULL>'))
-      FROM spa s
-      WHERE s.id IS NULL OR s.run_id IS NULL OR s.kind IS NULL OR s.name IS NULL OR s.started_at IS NULL
-         OR s.status IS NULL
+      FROM spa s WHERE NOT s.complete
     UNION ALL SELECT 9, format('span %s belongs to a different project', s.id)
       FROM spa s WHERE s.project_id <> p_project_id OR s.stored_project <> p_project_id
     UNION ALL SELECT 10, format('span %s appears more than once in the batch', s.id)
@@ -248,7 +254,7 @@ BEGIN
       WHERE s.parent_span_id IS NOT NULL AND NOT s.stored
         AND (x.id IS NULL OR x.project_id <> p_project_id OR x.run_id <> s.run_id)
     UNION ALL SELECT 14, format('event %s needs an id, run_id, type and created_at', COALESCE(e.id::text, '<NULL>'))
-      FROM eve e WHERE e.id IS NULL OR e.run_id IS NULL OR e.type IS NULL OR e.created_at IS NULL
+      FROM eve e WHERE NOT e.complete
     UNION ALL SELECT 15, format('event %s belongs to a different project', e.id)
       FROM eve e WHERE e.project_id <> p_project_id OR e.stored_project <> p_project_id
     UNION ALL SELECT 16, format('event %s appears more than once in the batch', e.id)
@@ -263,70 +269,94 @@ BEGIN
         ELSE format('span %s of event %s belongs to a different run', e.span_id, e.id) END
       FROM eve e LEFT JOIN spa_ref x ON x.id = e.span_id
       WHERE e.span_id IS NOT NULL AND (x.id IS NULL OR x.project_id <> p_project_id OR x.run_id <> e.run_id)
-  )
-  SELECT
-    (SELECT p.rank FROM problem p ORDER BY p.rank LIMIT 1),
-    (SELECT p.msg FROM problem p ORDER BY p.rank LIMIT 1),
-    NOT EXISTS (SELECT 1 FROM spa s JOIN spa_ref x ON x.id = s.parent_span_id
-                WHERE NOT s.stored AND x.fresh AND x.ord >= s.ord)
+  ), first_problem AS (SELECT p.rank, p.msg FROM problem p ORDER BY p.rank LIMIT 1)
+  SELECT (SELECT rank FROM first_problem), (SELECT msg FROM first_problem),
+    -- count(*), not NOT EXISTS: an EXISTS is planned for its first row (a nested loop).
+    (SELECT count(*) = 0 FROM spa s JOIN spa_ref x ON x.id = s.parent_span_id
+     WHERE NOT s.stored AND x.fresh AND x.ord >= s.ord)
   INTO v_rank, v_problem, v_parents_first;
-  -- 13. Cycles, between the parent (12) and the event (14+) refusals as in 006.
+  -- 13. Cycles, after the parent refusals (12) and before the event ones, as in 006.
   IF NOT v_parents_first AND (v_rank IS NULL OR v_rank > 12) THEN
     v_cycle := private.ingest_span_cycle(ARRAY(
-      SELECT ROW(s.id, s.parent_span_id)::private.ingest_link
-      FROM unnest(v_spans) s JOIN unnest(v_spans) p ON p.id = s.parent_span_id
+      SELECT ROW(s.id, s.ref2)::private.ingest_link
+      FROM unnest(v_spans) s JOIN unnest(v_spans) p ON p.id = s.ref2
       WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = s.id)
         AND NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = p.id)));
     IF v_cycle IS NOT NULL THEN RAISE EXCEPTION 'span % is part of a parent cycle', v_cycle; END IF;
   END IF;
   IF v_problem IS NOT NULL THEN RAISE EXCEPTION '%', v_problem; END IF;
 
-  -- 4. The writes: new rows by plain INSERT, stored rows by UPDATE, in one statement (the
-  -- run_id foreign keys are checked at its end). A concurrent insert of one of the new
-  -- ids is caught and the whole write redone as an upsert (see the header).
+  -- 4. The writes, in one statement (the run_id foreign keys are checked at its end), each
+  -- list parsed in full once, here. New rows: plain INSERT. Stored rows: UPDATE, and only
+  -- those the merge changes (an identical re-send writes nothing). A concurrent insert of
+  -- one of the new ids is caught and the whole write redone as an upsert (see the header).
   BEGIN
     WITH
     new_sessions AS (
       INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
-      SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb) FROM unnest(v_sessions) s
-      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_sessions) o WHERE o.id = s.id)),
+      SELECT r.id, p_project_id, r.created_at, r.ended_at, COALESCE(r.metadata, '{}'::jsonb)
+      FROM jsonb_to_recordset(p_sessions) AS r(id uuid, created_at timestamptz, ended_at timestamptz, metadata jsonb)
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_sessions) o WHERE o.id = r.id)),
     old_sessions AS (
-      UPDATE private.sessions t SET ended_at = COALESCE(s.ended_at, t.ended_at),
-        metadata = t.metadata || COALESCE(s.metadata, '{}'::jsonb)
-      FROM unnest(v_sessions) s WHERE t.id = s.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_sessions) o))),
+      UPDATE private.sessions t SET ended_at = COALESCE(r.ended_at, t.ended_at),
+        metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
+      FROM jsonb_to_recordset(p_sessions) AS r(id uuid, ended_at timestamptz, metadata jsonb)
+      WHERE cardinality(v_old_sessions) > 0 AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_sessions) o))
+        AND t.id = r.id
+        AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
+          OR t.metadata <> t.metadata || COALESCE(r.metadata, '{}'::jsonb))),
     new_runs AS (
       INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
       SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
         COALESCE(r.metadata, '{}'::jsonb)
-      FROM unnest(v_runs) r WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_runs) o WHERE o.id = r.id)),
+      FROM jsonb_to_recordset(p_runs) AS r(id uuid, session_id uuid, name text, started_at timestamptz,
+        ended_at timestamptz, status text, error jsonb, metadata jsonb)
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_runs) o WHERE o.id = r.id)),
     old_runs AS (
       UPDATE private.runs t SET ended_at = COALESCE(r.ended_at, t.ended_at),
         status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
         error = COALESCE(r.error, t.error), metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
-      FROM unnest(v_runs) r
-      WHERE t.id = r.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_runs) o))),
+      FROM jsonb_to_recordset(p_runs) AS r(id uuid, ended_at timestamptz, status text, error jsonb, metadata jsonb)
+      WHERE cardinality(v_old_runs) > 0 AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_runs) o))
+        AND t.id = r.id
+        AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
+          OR t.status <> CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END
+          OR t.error IS DISTINCT FROM COALESCE(r.error, t.error)
+          OR t.metadata <> t.metadata || COALESCE(r.metadata, '{}'::jsonb))),
     new_spans AS (
       INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
         error, iteration, attributes)
-      SELECT s.id, s.run_id, p_project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.ended_at, s.status,
-        s.error, s.iteration, COALESCE(s.attributes, '{}'::jsonb)
-      FROM unnest(v_spans) s WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = s.id)),
+      SELECT r.id, r.run_id, p_project_id, r.parent_span_id, r.kind, r.name, r.started_at, r.ended_at, r.status,
+        r.error, r.iteration, COALESCE(r.attributes, '{}'::jsonb)
+      FROM jsonb_to_recordset(p_spans) AS r(id uuid, run_id uuid, parent_span_id uuid, kind text, name text,
+        started_at timestamptz, ended_at timestamptz, status text, error jsonb, iteration integer, attributes jsonb)
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_spans) o WHERE o.id = r.id)),
     old_spans AS (
-      UPDATE private.spans t SET ended_at = COALESCE(s.ended_at, t.ended_at),
-        status = CASE WHEN t.status <> 'running' AND s.status = 'running' THEN t.status ELSE s.status END,
-        error = COALESCE(s.error, t.error), attributes = t.attributes || COALESCE(s.attributes, '{}'::jsonb)
-      FROM unnest(v_spans) s
-      WHERE t.id = s.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_spans) o))),
+      UPDATE private.spans t SET ended_at = COALESCE(r.ended_at, t.ended_at),
+        status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
+        error = COALESCE(r.error, t.error), attributes = t.attributes || COALESCE(r.attributes, '{}'::jsonb)
+      FROM jsonb_to_recordset(p_spans) AS r(id uuid, ended_at timestamptz, status text, error jsonb, attributes jsonb)
+      WHERE cardinality(v_old_spans) > 0 AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_spans) o))
+        AND t.id = r.id
+        AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
+          OR t.status <> CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END
+          OR t.error IS DISTINCT FROM COALESCE(r.error, t.error)
+          OR t.attributes <> t.attributes || COALESCE(r.attributes, '{}'::jsonb))),
     new_events AS (
       INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
-      SELECT e.id, e.run_id, e.span_id, p_project_id, e.type, e.created_at, COALESCE(e.content, 'null'::jsonb),
-        COALESCE(e.attributes, '{}'::jsonb)
-      FROM unnest(v_events) e WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_events) o WHERE o.id = e.id))
-    UPDATE private.events t SET content = COALESCE(e.content, 'null'::jsonb),
-      attributes = t.attributes || COALESCE(e.attributes, '{}'::jsonb)
-    FROM unnest(v_events) e WHERE t.id = e.id AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_events) o));
+      SELECT r.id, r.run_id, r.span_id, p_project_id, r.type, r.created_at, COALESCE(r.content, 'null'::jsonb),
+        COALESCE(r.attributes, '{}'::jsonb)
+      FROM jsonb_to_recordset(p_events) AS r(id uuid, run_id uuid, span_id uuid, type text, created_at timestamptz,
+        content jsonb, attributes jsonb)
+      WHERE NOT EXISTS (SELECT 1 FROM unnest(v_old_events) o WHERE o.id = r.id))
+    UPDATE private.events t SET content = COALESCE(r.content, 'null'::jsonb),
+      attributes = t.attributes || COALESCE(r.attributes, '{}'::jsonb)
+    FROM jsonb_to_recordset(p_events) AS r(id uuid, content jsonb, attributes jsonb)
+    WHERE cardinality(v_old_events) > 0 AND t.id = ANY (ARRAY(SELECT o.id FROM unnest(v_old_events) o))
+      AND t.id = r.id
+      AND (t.content <> COALESCE(r.content, 'null'::jsonb) OR t.attributes <> t.attributes || COALESCE(r.attributes, '{}'::jsonb));
   EXCEPTION WHEN unique_violation THEN
-    PERFORM private.ingest_upsert(p_project_id, v_sessions, v_runs, v_spans, v_events);
+    PERFORM private.ingest_upsert(p_project_id, p_sessions, p_runs, p_spans, p_events);
   END;
 
   RETURN jsonb_build_object('accepted', true, 'counts', jsonb_build_object(
@@ -350,6 +380,6 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.ingest_upsert(uuid, private.sessions[], private.runs[], private.spans[], private.events[]),
+REVOKE ALL ON FUNCTION private.ingest_upsert(uuid, jsonb, jsonb, jsonb, jsonb),
   private.ingest_span_cycle(private.ingest_link[]) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON TYPE private.ingest_stored, private.ingest_link FROM PUBLIC;
+REVOKE ALL ON TYPE private.ingest_key, private.ingest_stored, private.ingest_link FROM PUBLIC;
