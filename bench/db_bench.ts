@@ -3,7 +3,7 @@
  * started by `bench/db-bench.sh` (which sets PGHOST/PGPORT/… and BENCH_DATABASES).
  *
  * Each database of BENCH_DATABASES holds one schema: `before` the migrations up to 026,
- * `after` all of them. For each batch — SDK-shaped mixes of 50, 2,000 and 10,000 records
+ * `after` all of them, `run_fk` (with `--levers`) up to 028 (run_id foreign keys kept). For each batch — SDK-shaped mixes of 50, 2,000 and 10,000 records
  * prepared by the wasm core (sessions, runs, spans with parents, events), a 10,000-span
  * parent chain and a bushy 10,000-span tree — and each database, interleaved round by
  * round, it times:
@@ -417,16 +417,16 @@ for (const state of ["empty", "pre-filled"]) {
     );
   }
 }
-if (DATABASES.includes("before")) {
-  console.log("\n== after / before (RPC rows/s ratio, same run)");
+for (const other of DATABASES.filter((db) => db !== "after")) {
+  console.log(`\n== after vs ${other}: RPC time of ${other} / RPC time of after (same run; > 1 means after is faster)`);
   for (const state of ["empty", "pre-filled"]) {
     for (const c of CASES) {
-      const a = get(state, c.name, "after"), b = get(state, c.name, "before");
+      const a = get(state, c.name, "after"), b = get(state, c.name, other);
       if (a && b) {
         console.log(
           `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.rpc / a.rpc, 2)}×   re-sent ${
             fmt(b.resend / a.resend, 2)
-          }×`,
+          }×   COPY ${fmt(b.copy / a.copy, 2)}×`,
         );
       }
     }

@@ -7,7 +7,8 @@
 #   3. save 16 versions of one prompt from 16 concurrent sessions: the numbers must be
 #      exactly 1..16 (gap-free, unique) and every save must succeed;
 #   4. ingest the same ids from two sessions at once (same project: both succeed and
-#      merge; another project: refused as a different project's rows);
+#      merge; another project: refused as a different project's rows), and delete a run
+#      while another session writes spans into it (no orphan is left);
 #   5. run the pgTAP tests of supabase/tests/ with pg_prove.
 # Ends with "database: N passed; M failed" (the checks above and every pgTAP test).
 set -uo pipefail
@@ -111,6 +112,28 @@ if [[ $race_status -ne 0 && $race_status -ne 99 ]] && grep -q "session belongs t
   checks_passed=$((checks_passed + 1))
 else
   echo "concurrent ingest by another project: status $race_status (waited ${race_waited}s)" >&2
+  cat "$PG_DIR"/race-*.err >&2
+  checks_failed=$((checks_failed + 1))
+fi
+# A run deleted while a batch writes spans into it (029: no foreign key; ingest locks the
+# stored runs it names): the delete waits for the batch and removes its rows too.
+pg_psql -q -c "SET ROLE service_role" -c "$(race_batch c1c1c1c1-0000-4000-8000-000000000000 ok)" >/dev/null
+pg_psql -q -c "BEGIN" -c "SET ROLE service_role" -c "SELECT private.ingest_batch('c1c1c1c1-0000-4000-8000-000000000000', '[]', '[]',
+  '[{\"id\":\"c1000000-0000-4000-8000-000000000013\",\"run_id\":\"c1000000-0000-4000-8000-000000000002\",\"kind\":\"tool\",\"name\":\"t\",\"started_at\":\"2025-03-01T12:00:00Z\",\"status\":\"ok\"}]')" \
+  -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null 2>"$PG_DIR/race-1.err" &
+first=$!
+sleep 0.5
+pg_psql -q -c "DELETE FROM private.runs WHERE id = 'c1000000-0000-4000-8000-000000000002'" 2>"$PG_DIR/race-2.err"
+delete_status=$?
+wait "$first"
+first_status=$?
+orphans=$(pg_psql -At -c "SELECT (SELECT count(*) FROM private.spans s WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = s.run_id))
+  + (SELECT count(*) FROM private.events e WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = e.run_id))")
+if [[ $delete_status -eq 0 && $first_status -eq 0 && "$orphans" == 0 ]]; then
+  echo "a run deleted during an ingest into it: no orphan span or event"
+  checks_passed=$((checks_passed + 1))
+else
+  echo "run deleted during an ingest: delete $delete_status, ingest $first_status, orphans $orphans" >&2
   cat "$PG_DIR"/race-*.err >&2
   checks_failed=$((checks_failed + 1))
 fi

@@ -185,9 +185,11 @@ BEGIN
   SELECT
     ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.sessions t
       WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_sessions) k UNION SELECT k.ref FROM unnest(v_runs) k))),
+    -- The stored runs are locked as a foreign key's check would lock them, once per run:
+    -- a concurrent delete of one waits for this batch (029 relies on it).
     ARRAY(SELECT ROW(t.id, t.project_id, NULL)::private.ingest_stored FROM private.runs t
       WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_runs) k UNION SELECT k.ref FROM unnest(v_spans) k
-        UNION SELECT k.ref FROM unnest(v_events) k))),
+        UNION SELECT k.ref FROM unnest(v_events) k)) FOR KEY SHARE),
     ARRAY(SELECT ROW(t.id, t.project_id, t.run_id)::private.ingest_stored FROM private.spans t
       WHERE t.id = ANY (ARRAY(SELECT k.id FROM unnest(v_spans) k UNION SELECT k.ref2 FROM unnest(v_spans) k
         UNION SELECT k.ref2 FROM unnest(v_events) k))),

@@ -3,7 +3,7 @@
 -- write the hot tables). Concurrent ingests of the same ids are in scripts/test-db.sh;
 -- the plans on tables of millions of rows are checked by `deno task bench:db`.
 BEGIN;
-SELECT plan(34);
+SELECT plan(36);
 
 INSERT INTO private.projects (id, name) VALUES
   ('aaaaaaaa-0000-4000-8000-000000000000', 'A'), ('bbbbbbbb-0000-4000-8000-000000000000', 'B');
@@ -147,6 +147,9 @@ SELECT is((SELECT content FROM private.events WHERE id = 'e5000000-0000-4000-800
   'the stored event''s content replaced');
 
 ------------------------------------------------------------------ deletes behave as before
+SELECT pg_temp.ingest('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
+  jsonb_build_array(pg_temp.span(pg_temp.sid(70), NULL, '5d000000-0000-4000-8000-00000000000c'))::text,
+  '[{"id":"e5000000-0000-4000-8000-000000000070","run_id":"5d000000-0000-4000-8000-00000000000c","span_id":"a2000000-0000-4000-8000-000000000070","type":"custom","created_at":"2025-03-01T12:00:00Z"}]');
 DELETE FROM private.runs WHERE id = '5d000000-0000-4000-8000-00000000000a';
 SELECT is((SELECT count(*)::int FROM private.spans WHERE run_id = '5d000000-0000-4000-8000-00000000000a')
   + (SELECT count(*)::int FROM private.events WHERE run_id = '5d000000-0000-4000-8000-00000000000a'), 0,
@@ -154,6 +157,11 @@ SELECT is((SELECT count(*)::int FROM private.spans WHERE run_id = '5d000000-0000
 DELETE FROM private.projects WHERE id = 'bbbbbbbb-0000-4000-8000-000000000000';
 SELECT is((SELECT count(*)::int FROM private.spans WHERE project_id = 'bbbbbbbb-0000-4000-8000-000000000000'), 0,
   'deleting a project deletes its spans');
+DELETE FROM private.sessions WHERE id = '0a000000-0000-4000-8000-000000000001';
+SELECT is((SELECT count(*)::int FROM private.spans WHERE project_id = 'aaaaaaaa-0000-4000-8000-000000000000')
+  + (SELECT count(*)::int FROM private.events WHERE project_id = 'aaaaaaaa-0000-4000-8000-000000000000'), 0,
+  'deleting a session deletes the spans and events of its runs');
+SELECT is((SELECT count(*)::int FROM private.sessions), 0, 'and nothing else is left');
 SELECT is((SELECT count(*)::int FROM private.spans s WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = s.run_id))
   + (SELECT count(*)::int FROM private.events e WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = e.run_id)), 0,
   'no orphan left');
