@@ -343,21 +343,24 @@ for (const db of DATABASES) {
   });
   const { err } = await psql(db, lines.join("\n") + "\n");
   const plans = err.split(/NOTICE: {2}duration:/).slice(1);
-  // Every call logs its nested statements, then the top-level SELECT.
-  const perCall: number[] = [];
-  let count = 0;
+  // Every call logs its nested statements, then the top-level SELECT. Foreign-key checks
+  // (`SELECT 1 FROM ONLY …`, one per inserted row) are counted apart.
+  const perCall: string[] = [];
+  let statements = 0, keyChecks = 0;
   for (const plan of plans) {
-    count++;
     if (plan.includes("ingest_batch_with_prompt_links('")) {
-      perCall.push(count - 1);
-      count = 0;
-    }
+      perCall.push(`${statements}+${keyChecks}`);
+      statements = 0;
+      keyChecks = 0;
+    } else if (/Query Text: SELECT 1 FROM ONLY/.test(plan)) keyChecks++;
+    else statements++;
   }
   const scans = plans.filter((p) => /Seq Scan on (sessions|runs|spans|events)\b/.test(p));
   if (scans.length && db === "after") seqScanFound = true;
   console.log(
-    `${db}: statements executed per call (nested, excluding the top-level SELECT): ${perCall.join(", ")} ` +
-      `(7 × 50 records, then 10,000); plans with a Seq Scan on sessions/runs/spans/events: ${scans.length}`,
+    `${db}: statements per call + foreign-key check queries (nested, top-level SELECT excluded): ${
+      perCall.join(", ")
+    } (7 × 50 records, then 10,000); plans with a Seq Scan on sessions/runs/spans/events: ${scans.length}`,
   );
   for (const s of scans.slice(0, 3)) console.log(s.split("\n").slice(0, 25).join("\n"));
 }
