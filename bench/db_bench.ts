@@ -365,6 +365,41 @@ for (const db of DATABASES) {
   for (const s of scans.slice(0, 3)) console.log(s.split("\n").slice(0, 25).join("\n"));
 }
 
+// The read models (012–016, 022, 023) on the same pre-filled tables: index-served too.
+console.log("\n== read models on pre-filled tables (auto_explain, nested statements)");
+for (const db of DATABASES) {
+  const { err } = await psql(
+    db,
+    `SELECT id AS sid FROM private.sessions WHERE project_id = '${PROJECT}' LIMIT 1 \\gset
+SELECT id AS rid FROM private.runs WHERE session_id = :'sid' LIMIT 1 \\gset
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_level = notice;
+SET ROLE service_role;
+SELECT count(*) FROM public.dashboard_get_session('${PROJECT}', :'sid');
+SELECT count(*) FROM public.dashboard_list_traces('${PROJECT}', :'sid');
+SELECT count(*) FROM public.dashboard_get_trace('${PROJECT}', :'rid');
+SELECT count(*) FROM public.dashboard_list_session_tool_calls('${PROJECT}', :'sid');
+SELECT count(*) FROM public.dashboard_list_trace_tool_calls('${PROJECT}', :'rid');
+SELECT count(*) FROM public.dashboard_list_trace_events('${PROJECT}', :'rid');
+SELECT count(*) FROM public.dashboard_list_trace_spans('${PROJECT}', :'rid');
+SELECT count(*) FROM public.dashboard_session_cost('${PROJECT}', :'sid');
+SELECT count(*) FROM public.dashboard_project_cost_summary('${PROJECT}', '2025-01-20');
+`,
+  );
+  const plans = err.split(/NOTICE: {2}duration:/).slice(1);
+  const scans = plans.filter((p) => /Seq Scan on (sessions|runs|spans|events)\b/.test(p));
+  if (scans.length && db === "after") seqScanFound = true;
+  const indexes = [...new Set([...err.matchAll(/(?:Index Scan using|Bitmap Index Scan on) (\w+)/g)].map((m) => m[1]))];
+  console.log(
+    `${db}: ${plans.length} plans; Seq Scan on sessions/runs/spans/events: ${scans.length}; indexes used: ${
+      indexes.sort().join(", ")
+    }`,
+  );
+  for (const s of scans.slice(0, 2)) console.log(s.split("\n").slice(0, 25).join("\n"));
+}
+
 // ------------------------------------------------------------------ first call
 console.log("\n== first call on a new connection (50 records; median of 3 connections), pre-filled tables");
 for (const db of DATABASES) {
