@@ -3,12 +3,13 @@
 -- error texts and guarantees as 006 (tenant scoping, references, same-run parents and
 -- event spans, no cycles ever stored, re-send semantics, atomicity); what changed is how:
 --
---   * one statement parses the four lists; one statement looks up, by primary-key probes
---     only (`id = ANY (…)`), what is stored for every id the batch names (its own ids and
---     the sessions, runs, parents and spans it refers to); one statement derives every
---     refusal from the batch and that lookup, in the order 006 raised them. The tables
---     are not read again: 006 read them up to five times per kind, and three of those
---     reads became full scans on tables of millions of rows.
+--   * one statement reads the keys of every record (ids, references, claimed project,
+--     required fields present); one looks up, by primary-key probes only (`id = ANY (…)`,
+--     and enable_seqscan off for the function), what is stored for every id the batch
+--     names (its own ids and the sessions, runs, parents and spans it refers to); one
+--     derives every refusal from those two, in the order 006 raised them. 006 read the
+--     tables up to five times per kind, and three of those reads became full scans on
+--     tables of millions of rows.
 --   * cycles: a cycle can only form among spans new in this batch (stored spans never
 --     change parent, and their ancestors are stored). When every new span's new parent
 --     comes EARLIER in the array — what the core emits, parents first — no cycle is
@@ -17,13 +18,15 @@
 --     O(n log n): each round replaces a span's ancestor by its ancestor's ancestor and
 --     drops spans whose chain has left the new spans; after log2(n) + 1 rounds only
 --     spans on or above a cycle remain. 006's recursive walk was quadratic in a chain.
---   * writes: rows known new are written by plain INSERTs (no speculative insertion),
---     rows known stored by UPDATEs, all four kinds in one statement. If another session
---     inserts one of our new ids between the lookup and the write, the INSERT raises
---     unique_violation; the block then rolls back its writes and redoes them with
---     INSERT … ON CONFLICT (private.ingest_upsert), which merges as a re-send and still
---     refuses another project's row: a race never becomes a client error nor loses data.
---   * statements per call: 5 whatever the batch (006: about 25 for a small batch).
+--   * writes, one statement for the four kinds, each list parsed in full once, there:
+--     rows known new by plain INSERTs (no speculative insertion), rows known stored by
+--     UPDATEs that skip rows the merge leaves unchanged (an identical re-send writes
+--     nothing). If another session inserts one of our new ids between the lookup and the
+--     write, the INSERT raises unique_violation; the block then rolls back its writes and
+--     redoes them with INSERT … ON CONFLICT (private.ingest_upsert), which merges as a
+--     re-send and still refuses another project's row: a race never becomes a client
+--     error nor loses data (scripts/test-db.sh runs that race).
+--   * statements per call: 5 whatever the batch (006: about 30 for a small batch).
 --
 -- link_trace_prompt_links returns at once for an empty list (most batches carry none).
 

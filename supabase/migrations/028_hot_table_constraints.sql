@@ -14,13 +14,14 @@
 --     deletes both; the key's ON DELETE SET NULL applied only to an owner deleting a
 --     single span, which nothing does;
 --   * events_span_id_fkey: the same (an event's span is of the event's run).
--- Kept: spans_run_id_fkey and events_run_id_fkey (ON DELETE CASCADE): the cheap way for
--- "removing a run, session or project removes its rows", and a run deleted concurrently
--- with an ingest cannot leave orphans (the key's share lock).
+-- Kept here: spans_run_id_fkey and events_run_id_fkey (ON DELETE CASCADE), which give
+-- "removing a run, session or project removes its rows" and keep a run deleted during an
+-- ingest from leaving orphans; 029 replaces them by set-based equivalents (measured apart
+-- by `deno task bench:db --levers`).
 --
 -- Indexes (each insert pays for every index):
 --   * kept: the primary keys (ingest's lookup); idx_spans_run_id and idx_events_run_id
---     (the trace read models 012–016, 022, 023, the run_id cascades);
+--     (the trace read models 012–016, 022, 023, and deleting a run's rows);
 --   * idx_events_span_id becomes partial (span_id IS NOT NULL): it serves the tool-call
 --     read model (014), which looks events up by span; events without a span skip it;
 --   * idx_spans_project_id, idx_spans_started_at and idx_spans_kind become one partial
