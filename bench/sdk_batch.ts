@@ -5,7 +5,8 @@
  * @module
  */
 
-/** A small seeded PRNG (mulberry32), so every run generates the same bytes. */
+/** A small seeded PRNG (mulberry32) for the content (texts, timings, shapes); ids come from
+ * `crypto.randomUUID()` instead: 32 bits of state would repeat ids across seeds and runs. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -32,9 +33,9 @@ export class BatchGenerator {
     this.#random = prng(seed);
   }
 
+  /** A fresh random (version 4) UUID: 122 random bits, so ids never collide across batches. */
   uuid(): string {
-    const hex = (n: number) => Array.from({ length: n }, () => Math.floor(this.#random() * 16).toString(16)).join("");
-    return `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;
+    return crypto.randomUUID();
   }
 
   /** The next timestamp, as the SDK writes it: UTC, six fraction digits, `Z`. */
@@ -200,11 +201,22 @@ export class BatchGenerator {
     return batch;
   }
 
-  /** A batch of exactly `records` records (whole traces, the last one's trailing events
-   * cut to fit), without scores. */
+  /** A batch of exactly `records` records (whole traces; the last trace is cut to fit,
+   * leaves first: its events, then its spans, children before the agent), without scores. */
   batchOfRecords(records: number): Batch {
     const batch = this.#fill((b) => recordCount(b) < records, false);
-    batch.events.length -= recordCount(batch) - records; // events are leaves: safe to cut
+    const lastRun = (batch.runs.at(-1) as { id: string }).id;
+    const ofLastRun = (r: unknown) => (r as { run_id: string }).run_id === lastRun;
+    // The batch was short of `records` before the last trace, so the cut stays inside it.
+    while (recordCount(batch) > records && batch.events.length > 0 && ofLastRun(batch.events.at(-1))) {
+      batch.events.pop();
+    }
+    while (recordCount(batch) > records && batch.spans.length > 0 && ofLastRun(batch.spans.at(-1))) batch.spans.pop();
+    if (recordCount(batch) > records && batch.sessions.length > 1) {
+      // Only the last trace's run and its new session are left: the run joins the previous session.
+      batch.sessions.pop();
+      (batch.runs.at(-1) as { session_id: string }).session_id = (batch.sessions.at(-1) as { id: string }).id;
+    }
     return batch;
   }
 

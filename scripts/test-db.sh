@@ -6,7 +6,10 @@
 #      (no half-applied migration);
 #   3. save 16 versions of one prompt from 16 concurrent sessions: the numbers must be
 #      exactly 1..16 (gap-free, unique) and every save must succeed;
-#   4. run the pgTAP tests of supabase/tests/ with pg_prove.
+#   4. ingest the same ids from two sessions at once (same project: both succeed and
+#      merge; another project: refused as a different project's rows), and delete a run
+#      while another session writes spans into it (no orphan is left);
+#   5. run the pgTAP tests of supabase/tests/ with pg_prove.
 # Ends with "database: N passed; M failed" (the checks above and every pgTAP test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +64,80 @@ else
   checks_failed=$((checks_failed + 1))
 fi
 pg_psql -q -c "DELETE FROM private.projects WHERE id = 'c0c0c0c0-0000-4000-8000-000000000000'"
+
+# Concurrent ingests of the same ids (027): session 1 writes a batch and holds its
+# transaction open; session 2 sends the same ids meanwhile (a re-send with a later status),
+# waits on session 1's new rows, meets unique_violation and must redo its write as an
+# upsert: both succeed, nothing is lost or duplicated. The same ids from another project
+# must still be refused with the ownership message, not a unique-violation error.
+pg_psql -q -c "INSERT INTO private.projects (id, name) VALUES
+  ('c1c1c1c1-0000-4000-8000-000000000000', 'race'), ('c2c2c2c2-0000-4000-8000-000000000000', 'other')"
+race_batch() { # $1 project, $2 span status
+  echo "SELECT private.ingest_batch_with_prompt_links('$1',
+    '[{\"id\":\"c1000000-0000-4000-8000-000000000001\",\"created_at\":\"2025-03-01T12:00:00Z\"}]',
+    '[{\"id\":\"c1000000-0000-4000-8000-000000000002\",\"session_id\":\"c1000000-0000-4000-8000-000000000001\",\"name\":\"r\",\"started_at\":\"2025-03-01T12:00:00Z\",\"status\":\"$2\"}]',
+    '[{\"id\":\"c1000000-0000-4000-8000-000000000003\",\"run_id\":\"c1000000-0000-4000-8000-000000000002\",\"kind\":\"agent\",\"name\":\"a\",\"started_at\":\"2025-03-01T12:00:00Z\",\"status\":\"$2\",\"attributes\":{\"$2\":1}}]',
+    '[{\"id\":\"c1000000-0000-4000-8000-000000000004\",\"run_id\":\"c1000000-0000-4000-8000-000000000002\",\"span_id\":\"c1000000-0000-4000-8000-000000000003\",\"type\":\"custom\",\"created_at\":\"2025-03-01T12:00:00Z\",\"content\":\"$2\"}]',
+    '[]')"
+}
+race() { # $1 project of the second session; prints the second session's stderr
+  pg_psql -q -c "BEGIN" -c "SET ROLE service_role" -c "$(race_batch c1c1c1c1-0000-4000-8000-000000000000 running)" \
+    -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null 2>"$PG_DIR/race-1.err" &
+  local first=$!
+  sleep 0.5
+  local start=$SECONDS
+  pg_psql -q -c "SET ROLE service_role" -c "$(race_batch "$1" ok)" >/dev/null 2>"$PG_DIR/race-2.err"
+  race_status=$?
+  race_waited=$((SECONDS - start))
+  wait "$first" || race_status=99
+}
+race c1c1c1c1-0000-4000-8000-000000000000
+stored=$(pg_psql -At -c "SELECT (SELECT count(*) FROM private.sessions WHERE id = 'c1000000-0000-4000-8000-000000000001') || ' '
+  || (SELECT status || ' ' || attributes::text FROM private.spans WHERE id = 'c1000000-0000-4000-8000-000000000003') || ' '
+  || (SELECT content::text FROM private.events WHERE id = 'c1000000-0000-4000-8000-000000000004') || ' '
+  || (SELECT status FROM private.runs WHERE id = 'c1000000-0000-4000-8000-000000000002')")
+if [[ $race_status -eq 0 && "$stored" == '1 ok {"ok": 1, "running": 1} "ok" ok' ]]; then
+  echo "concurrent ingest of the same ids: both succeed and merge ($stored)"
+  checks_passed=$((checks_passed + 1))
+else
+  echo "concurrent ingest of the same ids: status $race_status, stored: $stored" >&2
+  cat "$PG_DIR"/race-*.err >&2
+  checks_failed=$((checks_failed + 1))
+fi
+pg_psql -q -c "DELETE FROM private.sessions WHERE id = 'c1000000-0000-4000-8000-000000000001'"
+race c2c2c2c2-0000-4000-8000-000000000000
+if [[ $race_status -ne 0 && $race_status -ne 99 ]] && grep -q "session belongs to a different project" "$PG_DIR/race-2.err" &&
+  [[ $race_waited -ge 1 ]]; then
+  echo "concurrent ingest of the same ids by another project: refused as a different project's rows"
+  checks_passed=$((checks_passed + 1))
+else
+  echo "concurrent ingest by another project: status $race_status (waited ${race_waited}s)" >&2
+  cat "$PG_DIR"/race-*.err >&2
+  checks_failed=$((checks_failed + 1))
+fi
+# A run deleted while a batch writes spans into it (029: no foreign key; ingest locks the
+# stored runs it names): the delete waits for the batch and removes its rows too.
+pg_psql -q -c "SET ROLE service_role" -c "$(race_batch c1c1c1c1-0000-4000-8000-000000000000 ok)" >/dev/null
+pg_psql -q -c "BEGIN" -c "SET ROLE service_role" -c "SELECT private.ingest_batch('c1c1c1c1-0000-4000-8000-000000000000', '[]', '[]',
+  '[{\"id\":\"c1000000-0000-4000-8000-000000000013\",\"run_id\":\"c1000000-0000-4000-8000-000000000002\",\"kind\":\"tool\",\"name\":\"t\",\"started_at\":\"2025-03-01T12:00:00Z\",\"status\":\"ok\"}]')" \
+  -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null 2>"$PG_DIR/race-1.err" &
+first=$!
+sleep 0.5
+pg_psql -q -c "DELETE FROM private.runs WHERE id = 'c1000000-0000-4000-8000-000000000002'" 2>"$PG_DIR/race-2.err"
+delete_status=$?
+wait "$first"
+first_status=$?
+orphans=$(pg_psql -At -c "SELECT (SELECT count(*) FROM private.spans s WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = s.run_id))
+  + (SELECT count(*) FROM private.events e WHERE NOT EXISTS (SELECT 1 FROM private.runs r WHERE r.id = e.run_id))")
+if [[ $delete_status -eq 0 && $first_status -eq 0 && "$orphans" == 0 ]]; then
+  echo "a run deleted during an ingest into it: no orphan span or event"
+  checks_passed=$((checks_passed + 1))
+else
+  echo "run deleted during an ingest: delete $delete_status, ingest $first_status, orphans $orphans" >&2
+  cat "$PG_DIR"/race-*.err >&2
+  checks_failed=$((checks_failed + 1))
+fi
+pg_psql -q -c "DELETE FROM private.projects WHERE id IN ('c1c1c1c1-0000-4000-8000-000000000000', 'c2c2c2c2-0000-4000-8000-000000000000')"
 
 out=$(mktemp)
 PGOPTIONS="-c search_path=extensions,public" pg_prove --ext .sql -r supabase/tests 2>&1 | tee "$out"

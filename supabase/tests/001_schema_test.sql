@@ -1,6 +1,6 @@
 -- The tables, columns, types and constraints of migrations 001–009.
 BEGIN;
-SELECT plan(70);
+SELECT plan(67);
 
 SELECT has_schema('private');
 SELECT tables_are('private', ARRAY['projects', 'api_keys', 'sessions', 'runs', 'spans', 'events',
@@ -57,41 +57,42 @@ SELECT has_index('private', 'runs', 'idx_runs_started_at', 'started_at');
 -- spans
 SELECT columns_are('private', 'spans', ARRAY['id', 'run_id', 'project_id', 'parent_span_id', 'kind', 'name',
   'started_at', 'ended_at', 'status', 'error', 'iteration', 'attributes']);
-SELECT fk_ok('private', 'spans', 'run_id', 'private', 'runs', 'id');
-SELECT fk_ok('private', 'spans', 'parent_span_id', 'private', 'spans', 'id');
+-- 028, 029: no foreign key (ingest checks every reference; see 012_write_path_test).
+SELECT is((SELECT count(*)::int FROM pg_constraint WHERE conrelid = 'private.spans'::regclass AND contype = 'f'), 0,
+  'spans: no per-row foreign key (028, 029)');
 SELECT col_type_is('private', 'spans', 'iteration', 'integer', 'spans.iteration is a 32-bit integer');
 SELECT col_has_check('private', 'spans', 'kind', 'spans.kind: col_has_check');
 SELECT col_has_check('private', 'spans', 'status', 'spans.status: col_has_check');
 SELECT has_index('private', 'spans', 'idx_spans_run_id', 'run_id');
-SELECT has_index('private', 'spans', 'idx_spans_parent_span_id', 'parent_span_id');
-SELECT has_index('private', 'spans', 'idx_spans_project_id', 'project_id');
-SELECT has_index('private', 'spans', 'idx_spans_started_at', 'started_at');
-SELECT has_index('private', 'spans', 'idx_spans_kind', 'kind');
+SELECT has_index('private', 'spans', 'idx_spans_model_project_started', ARRAY['project_id', 'started_at']);
+SELECT is((SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index
+  WHERE indrelid = 'private.spans'::regclass),
+  'private.idx_spans_model_project_started,private.idx_spans_run_id,private.spans_pkey', 'spans: exactly three indexes (028)');
+SELECT ok((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'private.idx_spans_model_project_started'::regclass)
+  = '(kind = ''model''::text)', 'idx_spans_model_project_started covers model spans only');
 
 -- events
 SELECT columns_are('private', 'events',
   ARRAY['id', 'run_id', 'span_id', 'project_id', 'type', 'created_at', 'content', 'attributes']);
-SELECT fk_ok('private', 'events', 'run_id', 'private', 'runs', 'id');
-SELECT fk_ok('private', 'events', 'span_id', 'private', 'spans', 'id');
+SELECT is((SELECT count(*)::int FROM pg_constraint WHERE conrelid = 'private.events'::regclass AND contype = 'f'), 0,
+  'events: no per-row foreign key (028, 029)');
 SELECT col_not_null('private', 'events', 'content', 'events.content: col_not_null');
 SELECT col_has_check('private', 'events', 'type', 'events.type: col_has_check');
 SELECT has_index('private', 'events', 'idx_events_run_id', 'run_id');
 SELECT has_index('private', 'events', 'idx_events_span_id', 'span_id');
-SELECT has_index('private', 'events', 'idx_events_type', 'type');
-SELECT has_index('private', 'events', 'idx_events_created_at', 'created_at');
+SELECT is((SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index
+  WHERE indrelid = 'private.events'::regclass),
+  'private.events_pkey,private.idx_events_run_id,private.idx_events_span_id', 'events: exactly three indexes (028)');
+SELECT ok((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'private.idx_events_span_id'::regclass)
+  = '(span_id IS NOT NULL)', 'idx_events_span_id skips events without a span');
 
 -- foreign key actions (database.md §2)
 SELECT is((SELECT confdeltype::text FROM pg_constraint WHERE conrelid = 'private.runs'::regclass
   AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'private.runs'::regclass AND attname = 'session_id')]),
   'c', 'runs.session_id cascades');
-SELECT is((SELECT confdeltype::text FROM pg_constraint WHERE conrelid = 'private.spans'::regclass
-  AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'private.spans'::regclass AND attname = 'parent_span_id')]
-  AND contype = 'f'),
-  'n', 'spans.parent_span_id is set null');
-SELECT is((SELECT confdeltype::text FROM pg_constraint WHERE conrelid = 'private.events'::regclass
-  AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'private.events'::regclass AND attname = 'span_id')]
-  AND contype = 'f'),
-  'n', 'events.span_id is set null');
+SELECT has_trigger('private', 'runs', 'runs_delete_cascade', 'deleting runs deletes their spans and events (029)');
+SELECT is((SELECT tgtype & 1 = 0 AND tgtype & 8 <> 0 FROM pg_trigger WHERE tgname = 'runs_delete_cascade'), true,
+  'once per statement, on delete');
 
 -- constraints reject what they should
 INSERT INTO private.projects (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'p');

@@ -20,8 +20,8 @@ SELECT is((SELECT count(*)::int FROM information_schema.role_table_grants
   'anon, authenticated and PUBLIC hold no table privilege in private');
 SELECT table_privs_are('private', 'sessions', 'service_role', ARRAY['SELECT', 'INSERT', 'UPDATE'],
   'service_role: select, insert, update on sessions, no delete');
-SELECT table_privs_are('private', 'events', 'service_role', ARRAY['SELECT', 'INSERT', 'UPDATE'],
-  'service_role: select, insert, update on events');
+SELECT table_privs_are('private', 'events', 'service_role', ARRAY['SELECT'],
+  'service_role: select only on events (028: written only through ingest_batch)');
 
 -- Function privileges: PUBLIC executes nothing private.
 SELECT is((SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p
