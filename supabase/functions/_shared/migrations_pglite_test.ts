@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-import { migrate, migrationFiles, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
+import { migrate, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
 import corpusJson from "../../../tests/fixtures/prompt-corpus.json" with { type: "json" };
 import { requirePermissionSet } from "../../../tests/e2e/_requires.ts";
 import { INGEST_SQL } from "./store.ts";
