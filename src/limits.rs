@@ -11,7 +11,8 @@ pub struct Limits {
     /// request at that size peaks at about 200 MB of memory (`bench/memory.sh`), inside an
     /// Edge Function's 256 MB.
     pub max_body_bytes: usize,
-    /// Most records accepted in one batch, all six lists together. Default 10,000.
+    /// Most records accepted in one batch, all six lists together. Default 100,000 (the
+    /// ceiling); the edge keeps 10,000 in strict mode.
     pub max_records: usize,
     /// Deepest nesting of the whole document (the body object is level 1, so a
     /// record's `metadata` object is level 4). Between 4 and 128; default 128.
@@ -48,7 +49,10 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
-            max_records: 10_000,
+            // A real client can send more than 10,000 (the SDK's scores and prompt links are
+            // not capped); the body limit bounds memory, so records are bounded only by what
+            // the database's bulk functions take.
+            max_records: MAX_RECORDS_CEILING,
             max_depth: 128,
             max_violations: 100,
             max_field_bytes: 1024 * 1024,
@@ -86,7 +90,7 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones_and_valid() {
         let l = Limits::default();
-        assert_eq!((l.max_body_bytes, l.max_records, l.max_depth, l.max_violations), (16_777_216, 10_000, 128, 100));
+        assert_eq!((l.max_body_bytes, l.max_records, l.max_depth, l.max_violations), (16_777_216, 100_000, 128, 100));
         assert_eq!((l.max_field_bytes, l.strict), (1_048_576, false));
         assert!(l.check().is_ok());
         assert!(Limits { max_field_bytes: 1023, ..l }.check().unwrap_err().contains("maxFieldBytes"));

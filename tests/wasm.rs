@@ -83,7 +83,7 @@ fn limits_come_from_a_js_object_and_typos_throw() {
     let typo = JSON::parse(r#"{"maxRecord": 3}"#).unwrap();
     assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, typo).is_err());
     assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), "nope", JsValue::UNDEFINED).is_err());
-    assert_eq!(get(&wasm::default_limits().unwrap(), "maxRecords").as_f64(), Some(10_000.0));
+    assert_eq!(get(&wasm::default_limits().unwrap(), "maxRecords").as_f64(), Some(100_000.0));
 }
 
 #[wasm_bindgen_test]

@@ -238,6 +238,26 @@ for (const [label, open] of [["PostgreSQL 15", () => onPostgres(url!)], ["PGlite
           await nextBatchIsStored();
         });
 
+        const sentMany = freshExample();
+        const manyScores = Array.from({ length: 10_001 }, (_, i) => ({
+          id: crypto.randomUUID(),
+          trace_id: sentMany.runs[0].id,
+          name: "step_reward",
+          value: i / 10_001,
+          data_type: "numeric",
+          source: "api",
+          created_at: "2025-03-01T12:05:00.000100Z",
+        }));
+
+        await t.step("over 10,000 records in one batch (10,001 scores beside a trace): 200, all stored", async () => {
+          const res = await send({ ...sentMany, scores: manyScores });
+          assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+          assert.equal(res.body.counts.scores, 10_001);
+          const [n] = await sql`SELECT count(*)::int AS n FROM private.scores WHERE trace_id = ${sentMany.runs[0].id}`;
+          assert.equal(n.n, 10_001);
+          await nextBatchIsStored();
+        });
+
         await t.step("a 12 MiB body (between the old 10 MiB and the new 16 MiB limit): 200, stored", async () => {
           const sent = bigBatch(12 * MIB);
           const text = JSON.stringify(sent);
@@ -283,6 +303,12 @@ for (const [label, open] of [["PostgreSQL 15", () => onPostgres(url!)], ["PGlite
           });
           assert.equal(many.status, 400);
           assert.equal(many.body.error, "scores must contain at most 500 items");
+          const tooMany = await sendStrict({
+            ...freshExample(),
+            scores: manyScores.map((s) => ({ ...s, id: crypto.randomUUID() })),
+          });
+          assert.equal(tooMany.status, 413);
+          assert.equal(tooMany.body.errors[0].code, "too_many_records");
           const big = await sendStrict(JSON.stringify(bigBatch(12 * MIB)));
           assert.equal(big.status, 413);
           assert.match(big.body.error, /10485760 bytes/);

@@ -30,6 +30,15 @@ const MIB = 1024 * 1024;
  */
 export const DEFAULT_MAX_BODY_BYTES = 16 * MIB;
 
+/**
+ * Default record limit: the core's ceiling. The SDK caps its queue of sessions, runs, spans and
+ * events but not its scores and prompt links, so a flush can pass 10,000 records; memory is
+ * bounded by the body limit (a 16 MiB body of 50,000 records peaked at 203 MB).
+ */
+export const DEFAULT_MAX_RECORDS = 100_000;
+/** The record limit before repairs existed, kept in strict mode. */
+export const STRICT_MAX_RECORDS = 10_000;
+
 /** The body limits before repairs existed, kept in strict mode. */
 export const STRICT_MAX_BODY_BYTES = 10 * MIB;
 /** The decompressed limit before repairs existed, kept in strict mode. */
@@ -50,7 +59,8 @@ export function coreLimitsOf(
   options: { maxRecords?: number } & RepairOptions,
   transport: { maxDecompressedBytes: number },
 ): Limits {
-  const limits: Limits = { maxBodyBytes: transport.maxDecompressedBytes, maxRecords: options.maxRecords ?? 10_000 };
+  const maxRecords = options.maxRecords ?? (options.strict ? STRICT_MAX_RECORDS : DEFAULT_MAX_RECORDS);
+  const limits: Limits = { maxBodyBytes: transport.maxDecompressedBytes, maxRecords };
   if (options.maxFieldBytes !== undefined) limits.maxFieldBytes = options.maxFieldBytes;
   if (options.strict) limits.strict = true;
   return limits;
