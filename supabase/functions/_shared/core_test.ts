@@ -144,7 +144,7 @@ Deno.test("limits answer 413 and can be set per call", () => {
   assert.throws(() => prepare_batch(exampleA, PROJECT, { maxRecordz: 1 } as never), /invalid limits/);
   assert.deepEqual(default_limits(), {
     maxBodyBytes: 16777216,
-    maxRecords: 10000,
+    maxRecords: 100000,
     maxDepth: 128,
     maxViolations: 100,
     maxFieldBytes: 1048576,
