@@ -265,6 +265,18 @@ Deno.test({
           const random = prng(seed);
           const e = genAiTraces(1000 + seed, 3 + Math.floor(random() * 25));
           const all = e.resourceSpans[0].scopeSpans[0].spans;
+          // Sessions of every rank: some spans name no conversation, some another one.
+          for (const s of all) {
+            const r = random();
+            if (r < 0.35) s.attributes = s.attributes.filter((a) => a.key !== "gen_ai.conversation.id");
+            else if (r < 0.55) {
+              s.attributes = s.attributes.map((a) =>
+                a.key === "gen_ai.conversation.id"
+                  ? { key: a.key, value: { stringValue: `conv-other-${Math.floor(random() * 3)}` } }
+                  : a
+              );
+            }
+          }
           const ordered = [...all].sort((a, b) => (a.parentSpanId === "" ? 0 : 1) - (b.parentSpanId === "" ? 0 : 1));
           await clear();
           assert.equal((await send(exportOf(e, ordered), "json")).status, 200);
