@@ -112,7 +112,7 @@ Deno.test({
         })`;
       }
 
-      async function send(e: OtlpExport, encoding: Encoding, headers: Record<string, string> = {}) {
+      const send = async (e: OtlpExport, encoding: Encoding, headers: Record<string, string> = {}) => {
         const res = await fetch(`${base}${PATH}`, {
           method: "POST",
           headers: {
@@ -122,11 +122,15 @@ Deno.test({
           },
           body: encoding === "protobuf" ? encodeExport(e) as Uint8Array<ArrayBuffer> : JSON.stringify(e),
         });
-        return { status: res.status, type: res.headers.get("content-type"), bytes: new Uint8Array(await res.arrayBuffer()) };
-      }
+        return {
+          status: res.status,
+          type: res.headers.get("content-type"),
+          bytes: new Uint8Array(await res.arrayBuffer()),
+        };
+      };
 
       /** Everything stored for the project, row by row, every column (ids included). */
-      async function snapshot(): Promise<Record<string, unknown>> {
+      const snapshot = async (): Promise<Record<string, unknown>> => {
         const [row] = await sql`SELECT
           (SELECT COALESCE(jsonb_agg(to_jsonb(s) - 'project_id' ORDER BY s.id), '[]') FROM private.sessions s
             WHERE s.project_id = ${PROJECT}) AS sessions,
@@ -139,15 +143,15 @@ Deno.test({
           (SELECT COALESCE(jsonb_agg(to_jsonb(c) - 'project_id' - 'created_at' - 'updated_at' ORDER BY c.id), '[]')
             FROM private.scores c WHERE c.project_id = ${PROJECT}) AS scores`;
         return row;
-      }
+      };
 
-      async function clear() {
+      const clear = async () => {
         await sql`DELETE FROM private.sessions WHERE project_id = ${PROJECT}`;
         const [n] = await sql`SELECT (SELECT count(*) FROM private.runs WHERE project_id = ${PROJECT})
           + (SELECT count(*) FROM private.spans WHERE project_id = ${PROJECT})
           + (SELECT count(*) FROM private.events WHERE project_id = ${PROJECT}) AS n`;
         assert.equal(Number(n.n), 0, "clearing the project left rows");
-      }
+      };
 
       const traces = genAiTraces(7, 12);
       const spans = traces.resourceSpans[0].scopeSpans[0].spans;

@@ -54,7 +54,9 @@ export function createIngestHandler(
     if (otlp && !otlpProtobuf && !/^\s*application\/json\s*(;|$)/i.test(contentType)) {
       // Before reading the body: nothing of it could be read anyway.
       return cx.answer(415, {
-        error: `Unsupported content type ${JSON.stringify(contentType)}: OTLP/HTTP takes ${PROTOBUF} or application/json`,
+        error: `Unsupported content type ${
+          JSON.stringify(contentType)
+        }: OTLP/HTTP takes ${PROTOBUF} or application/json`,
       });
     }
 

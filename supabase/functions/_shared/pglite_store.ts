@@ -12,7 +12,10 @@ import {
   INGEST_SQL,
   ingestLists,
   otlpLists,
-  promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
+  promptVersion,
+  RESOLVE_PROMPT_SQL,
+  type Store,
+} from "./store.ts";
 
 /** A store on an open PGlite database (the caller opens and closes it). */
 export function createPgliteStore(db: PGlite): Store {
