@@ -11,7 +11,10 @@ import { encodeExport, GenAiExportGenerator, type OtlpExport, type OtlpSpan } fr
 import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { createIngestHandler } from "../../supabase/functions/_shared/ingest.ts";
 import { createPgStore } from "../../supabase/functions/_shared/pg_store.ts";
-import { readVariable, requirePostgres } from "./_requires.ts";
+import { createPgliteStore } from "../../supabase/functions/_shared/pglite_store.ts";
+import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
+import { migrate, pgliteMigrationDb } from "../../scripts/lib/migrate.ts";
+import { readVariable, requirePermissionSet, requirePostgres } from "./_requires.ts";
 
 const SUITE = "OTLP ingest end to end on PostgreSQL 15";
 const url = readVariable("SUPABASE_DB_URL");
@@ -313,6 +316,68 @@ Deno.test({
       await server.shutdown();
       await store.close();
       await sql.end();
+    }
+  },
+});
+
+const PGLITE_SUITE = "OTLP ingest end to end on PGlite (the local server's database)";
+
+Deno.test({
+  name: PGLITE_SUITE,
+  ignore: requirePermissionSet(PGLITE_SUITE, "to read the repository (PGlite reads its own files; the migrations)", {
+    name: "read",
+    path: new URL("../../", import.meta.url),
+  }),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const lite = await PGlite.create();
+    await migrate(pgliteMigrationDb(lite));
+    const handler = createIngestHandler(createPgliteStore(lite), { log: () => {} });
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, handler);
+    try {
+      await lite.query("SELECT public.create_or_rotate_project_api_key($1, 'otlp', gen_random_uuid(), $2)", [
+        PROJECT,
+        hash_api_key(KEY),
+      ]);
+      const traces = genAiTraces(11, 9);
+      const spans = traces.resourceSpans[0].scopeSpans[0].spans;
+      // Children first over three requests, root last, alternating encodings.
+      const parts = [
+        spans.filter((s) => s.name.startsWith("execute_tool")),
+        spans.filter((s) => s.parentSpanId !== "" && !s.name.startsWith("execute_tool")),
+        spans.filter((s) => s.parentSpanId === ""),
+      ];
+      for (const [i, part] of parts.entries()) {
+        const protobuf = i % 2 === 0;
+        const res = await fetch(`http://127.0.0.1:${server.addr.port}${PATH}`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${KEY}`,
+            "content-type": protobuf ? "application/x-protobuf" : "application/json",
+          },
+          body: protobuf ? encodeExport(exportOf(traces, part)) as Uint8Array<ArrayBuffer> : JSON.stringify(
+            exportOf(traces, part),
+          ),
+        });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("content-type"), protobuf ? "application/x-protobuf" : "application/json");
+        await res.body?.cancel();
+      }
+      const runs = (await lite.query<Record<string, any>>(
+        "SELECT status, otlp_has_root, name FROM private.runs ORDER BY id",
+      )).rows;
+      assert.equal(runs.length, 3);
+      assert.ok(runs.every((r) => r.otlp_has_root && r.status !== "running" && r.name.startsWith("invoke_agent")));
+      const stored = (await lite.query<Record<string, any>>(
+        `SELECT count(*) FILTER (WHERE parent_span_id IS NULL)::int AS roots,
+           count(*) FILTER (WHERE pending_parent_span_id IS NOT NULL)::int AS waiting, count(*)::int AS n
+         FROM private.spans`,
+      )).rows[0];
+      assert.deepEqual(stored, { roots: 3, waiting: 0, n: 9 });
+    } finally {
+      await server.shutdown();
+      await lite.close();
     }
   },
 });
