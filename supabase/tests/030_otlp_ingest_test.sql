@@ -1,7 +1,7 @@
 -- 035: private.ingest_otlp_batch stores a trace's spans whatever request they arrive in and
 -- ends in the trace's state: children first across calls, root last, a duplicate re-send.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT function_returns('private', 'ingest_otlp_batch',
   ARRAY['uuid', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb'], 'jsonb');
@@ -47,6 +47,9 @@ SELECT lives_ok($$SELECT pg_temp.call('aaaaaaaa-0000-4000-8000-000000000000', (S
   'a span whose parent is nowhere is stored');
 SELECT is((SELECT (parent_span_id, pending_parent_span_id)::text FROM private.spans WHERE id = (SELECT z FROM ids)),
   (SELECT (NULL::uuid, y)::text FROM ids), 'as a root, waiting for its parent');
+SELECT is((SELECT array_agg(parent_span_id IS NULL) FROM public.dashboard_list_trace_spans(
+    'aaaaaaaa-0000-4000-8000-000000000000', (SELECT r FROM ids)) WHERE id = (SELECT z FROM ids)),
+  ARRAY[true], 'the spans read model shows it, as a root');
 SELECT is((SELECT (name, status, otlp_has_root, session_id)::text FROM private.runs),
   (SELECT ('z', 'running', false, t)::text FROM ids), 'the run is provisional, in the trace''s session');
 
