@@ -25,7 +25,9 @@
 --     and an exporter cannot fix it by retrying, so it must not cost the trace.
 --   * concurrency: the requests of one trace are serialised by a transaction-level
 --     advisory lock per run (taken in id order), so the read-then-write of the run and the
---     adoption of waiting children never miss a concurrent request's spans.
+--     adoption of waiting children never miss a concurrent request's spans; then one per
+--     session (the runs' new and former sessions, in id order), so a shared session's
+--     created_at and the deletion of an emptied one see every committed run.
 -- Every table access is a primary-key or index probe (enable_seqscan off, as 027).
 
 ALTER TABLE private.runs ADD COLUMN otlp_has_root boolean, ADD COLUMN otlp_session_rank smallint;
@@ -129,6 +131,13 @@ BEGIN
     LEFT JOIN (SELECT t.* FROM private.runs t
                WHERE t.id = ANY (ARRAY(SELECT r.id FROM jsonb_to_recordset(p_runs) AS r(id uuid))) FOR UPDATE) o
       ON o.id = i.id);
+
+  -- One session at a time too (several traces may share a conversation): its created_at and
+  -- the deletion of an emptied one then see every committed run. Taken after all run locks,
+  -- in id order, so two requests never wait on each other in a circle.
+  PERFORM pg_advisory_xact_lock(hashtextextended('northstar.otlp_session:' || t.id::text, 0))
+  FROM (SELECT DISTINCT v.id FROM unnest(v_runs) r, LATERAL (VALUES (r.session_id), (r.old_session_id)) AS v(id)
+        WHERE v.id IS NOT NULL ORDER BY v.id) t;
 
   -- 3. Sessions the runs end in (new ones inserted, stored ones' metadata merged), then the
   -- runs, then the sessions a moved run left empty, then each touched session's created_at.

@@ -265,6 +265,18 @@ Deno.test({
         assert.deepEqual(await snapshot(), reference);
       });
 
+      await t.step("concurrent requests, one span each, children first: the same stored state", async () => {
+        for (let round = 0; round < 5; round++) {
+          await clear();
+          // Every span its own request, all in flight at once (the store has four connections).
+          const results = await Promise.all(
+            [...spans].reverse().map((s, i) => send(exportOf(traces, [s]), (i + round) % 2 ? "json" : "protobuf")),
+          );
+          assert.ok(results.every((r) => r.status === 200), JSON.stringify(results.map((r) => r.status)));
+          assert.deepEqual(await snapshot(), reference, `round ${round}`);
+        }
+      });
+
       await t.step("property: random splits, orders and duplicates end in one in-order request's state", async () => {
         const started = Date.now();
         let cases = 0;
