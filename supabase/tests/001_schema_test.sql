@@ -42,7 +42,8 @@ SELECT has_index('private', 'sessions', 'idx_sessions_created_at', 'created_at')
 
 -- runs
 SELECT columns_are('private', 'runs',
-  ARRAY['id', 'session_id', 'project_id', 'name', 'started_at', 'ended_at', 'status', 'error', 'metadata']);
+  ARRAY['id', 'session_id', 'project_id', 'name', 'started_at', 'ended_at', 'status', 'error', 'metadata',
+    'otlp_has_root', 'otlp_session_rank']);
 SELECT fk_ok('private', 'runs', 'session_id', 'private', 'sessions', 'id');
 SELECT fk_ok('private', 'runs', 'project_id', 'private', 'projects', 'id');
 SELECT col_not_null('private', 'runs', 'name', 'runs.name: col_not_null');
@@ -56,7 +57,7 @@ SELECT has_index('private', 'runs', 'idx_runs_started_at', 'started_at');
 
 -- spans
 SELECT columns_are('private', 'spans', ARRAY['id', 'run_id', 'project_id', 'parent_span_id', 'kind', 'name',
-  'started_at', 'ended_at', 'status', 'error', 'iteration', 'attributes']);
+  'started_at', 'ended_at', 'status', 'error', 'iteration', 'attributes', 'pending_parent_span_id']);
 -- 028, 029: no foreign key (ingest checks every reference; see 012_write_path_test).
 SELECT is((SELECT count(*)::int FROM pg_constraint WHERE conrelid = 'private.spans'::regclass AND contype = 'f'), 0,
   'spans: no per-row foreign key (028, 029)');
@@ -67,7 +68,8 @@ SELECT has_index('private', 'spans', 'idx_spans_run_id', 'run_id');
 SELECT has_index('private', 'spans', 'idx_spans_model_project_started', ARRAY['project_id', 'started_at']);
 SELECT is((SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index
   WHERE indrelid = 'private.spans'::regclass),
-  'private.idx_spans_model_project_started,private.idx_spans_run_id,private.spans_pkey', 'spans: exactly three indexes (028)');
+  'private.idx_spans_model_project_started,private.idx_spans_pending_parent,private.idx_spans_run_id,private.spans_pkey',
+  'spans: exactly four indexes (028; 035 the partial one on waiting OTLP spans)');
 SELECT ok((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'private.idx_spans_model_project_started'::regclass)
   = '(kind = ''model''::text)', 'idx_spans_model_project_started covers model spans only');
 

@@ -17,11 +17,11 @@ SELECT is((SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) 
   'private.sessions columns');
 SELECT is((SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum)
   FROM pg_attribute WHERE attrelid = 'private.runs'::regclass AND attnum > 0 AND NOT attisdropped),
-  'id uuid NOT NULL, session_id uuid NOT NULL, project_id uuid NOT NULL, name text NOT NULL, started_at timestamp with time zone NOT NULL, ended_at timestamp with time zone, status text NOT NULL, error jsonb, metadata jsonb NOT NULL',
+  'id uuid NOT NULL, session_id uuid NOT NULL, project_id uuid NOT NULL, name text NOT NULL, started_at timestamp with time zone NOT NULL, ended_at timestamp with time zone, status text NOT NULL, error jsonb, metadata jsonb NOT NULL, otlp_has_root boolean, otlp_session_rank smallint',
   'private.runs columns');
 SELECT is((SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum)
   FROM pg_attribute WHERE attrelid = 'private.spans'::regclass AND attnum > 0 AND NOT attisdropped),
-  'id uuid NOT NULL, run_id uuid NOT NULL, project_id uuid NOT NULL, parent_span_id uuid, kind text NOT NULL, name text NOT NULL, started_at timestamp with time zone NOT NULL, ended_at timestamp with time zone, status text NOT NULL, error jsonb, iteration integer, attributes jsonb NOT NULL',
+  'id uuid NOT NULL, run_id uuid NOT NULL, project_id uuid NOT NULL, parent_span_id uuid, kind text NOT NULL, name text NOT NULL, started_at timestamp with time zone NOT NULL, ended_at timestamp with time zone, status text NOT NULL, error jsonb, iteration integer, attributes jsonb NOT NULL, pending_parent_span_id uuid',
   'private.spans columns');
 SELECT is((SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY attnum)
   FROM pg_attribute WHERE attrelid = 'private.events'::regclass AND attnum > 0 AND NOT attisdropped),

@@ -192,6 +192,9 @@ for (
             status: 0,
             error: null,
             metadata: {},
+            // 035's OTLP columns: NULL for SDK runs.
+            otlp_has_root: null,
+            otlp_session_rank: null,
           }),
         );
         assert.deepEqual(
@@ -209,6 +212,7 @@ for (
             error: null,
             iteration: null,
             attributes: {},
+            pending_parent_span_id: null,
           }),
         );
         assert.deepEqual(

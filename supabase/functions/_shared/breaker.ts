@@ -181,6 +181,7 @@ export function withCircuitBreaker(inner: Store & { close?(): Promise<void> }, o
     },
     resolveApiKey: (keyHash) => call(() => inner.resolveApiKey(keyHash)),
     ingest: (projectId, batch) => call(() => inner.ingest(projectId, batch)),
+    ingestOtlp: (projectId, prepared) => call(() => inner.ingestOtlp(projectId, prepared)),
     resolvePrompt: (projectId, slug, label, version) =>
       call(() => inner.resolvePrompt(projectId, slug, label, version)),
     async close() {

@@ -22,6 +22,9 @@ class ControlledStore implements Store {
   ingest(_: string, __: PreparedBatch): Promise<void> {
     return this.#call(undefined);
   }
+  ingestOtlp(): Promise<void> {
+    return this.#call(undefined);
+  }
   resolvePrompt(): Promise<PromptVersion | null> {
     return this.#call(null);
   }

@@ -1,15 +1,21 @@
 /**
  * The `ingest-traces` handler: HTTP and the database call, nothing else. Validation and
- * preparation are the wasm core's (`prepare_batch`); the store writes the batch in one
- * transaction.
+ * preparation are the wasm core's (`prepare_batch`, and `prepare_otlp` for OpenTelemetry
+ * exports to `…/ingest-traces/v1/traces`); the store writes the batch in one transaction.
  *
  * @module
  */
-import { prepare_batch } from "./core.ts";
+import { prepare_batch, prepare_otlp, type PreparedOtlp } from "./core.ts";
+import { encodeTraceResponse, traceResponseJson } from "./otlp_response.ts";
 import { coreLimitsOf, type RepairOptions, transportLimitsOf, warningsOf } from "./repairs.ts";
 import { BodyError, DEFAULT_READ_TIMEOUT_MS, readBody } from "./http.ts";
 import { type CommonOptions, guardHandler } from "./request.ts";
 import type { Store } from "./store.ts";
+
+/** The OTLP/HTTP traces path, under the function (`…/ingest-traces/v1/traces`). */
+export const OTLP_TRACES_SUFFIX = "/ingest-traces/v1/traces";
+/** The media types OTLP/HTTP sends, as the OTLP answer is encoded. */
+const PROTOBUF = "application/x-protobuf";
 
 export { MESSAGES } from "./request.ts";
 
@@ -42,6 +48,18 @@ export function createIngestHandler(
     if (projectId instanceof Response) return projectId;
     const timing = new Timing(authStarted, "auth");
 
+    const otlp = new URL(request.url).pathname.endsWith(OTLP_TRACES_SUFFIX);
+    const contentType = request.headers.get("content-type") ?? "";
+    const otlpProtobuf = otlp && /^\s*application\/x-protobuf\s*(;|$)/i.test(contentType);
+    if (otlp && !otlpProtobuf && !/^\s*application\/json\s*(;|$)/i.test(contentType)) {
+      // Before reading the body: nothing of it could be read anyway.
+      return cx.answer(415, {
+        error: `Unsupported content type ${
+          JSON.stringify(contentType)
+        }: OTLP/HTTP takes ${PROTOBUF} or application/json`,
+      });
+    }
+
     let body: Uint8Array;
     try {
       body = await readBody(request, limits);
@@ -52,6 +70,33 @@ export function createIngestHandler(
     cx.entry.bytes = body.length;
 
     timing.from("body");
+    if (otlp) {
+      cx.entry.otlp = otlpProtobuf ? "protobuf" : "json";
+      const prepared = prepare_otlp(body, contentType, projectId, coreLimits);
+      timing.from("core");
+      if (!prepared.ok) {
+        cx.entry.violations = prepared.total;
+        const { error, errors, total, truncated } = prepared;
+        return cx.answer(prepared.status, { error, errors, total, truncated });
+      }
+      cx.entry.counts = prepared.counts;
+      cx.entry.spans_received = prepared.spans_received;
+      cx.entry.rejected_spans = prepared.rejected_spans;
+      const warnings = warningsOf(prepared);
+      if (warnings) cx.entry.warnings = warnings.warnings_total;
+      try {
+        if (hasRecords(prepared)) await store.ingestOtlp(projectId, prepared);
+      } catch (e) {
+        return cx.storeFailure(e);
+      }
+      timing.from("db");
+      Object.assign(cx.entry, timing.fields());
+      const partial = { rejectedSpans: prepared.rejected_spans, errorMessage: prepared.error_message };
+      const headers = { "Server-Timing": timing.header() };
+      return otlpProtobuf
+        ? cx.answerBytes(200, encodeTraceResponse(partial), PROTOBUF, headers)
+        : cx.answer(200, traceResponseJson(partial), headers);
+    }
     const prepared = prepare_batch(body, projectId, coreLimits);
     timing.from("core");
     if (!prepared.ok) {
@@ -74,6 +119,12 @@ export function createIngestHandler(
       "Server-Timing": timing.header(),
     });
   });
+}
+
+/** Whether an OTLP export holds anything to write (an empty export needs no statement). */
+function hasRecords(prepared: PreparedOtlp): boolean {
+  return Object.values(prepared.counts).some((n) => typeof n === "number" && n > 0) ||
+    (prepared.warnings?.length ?? 0) > 0;
 }
 
 /**

@@ -184,3 +184,77 @@ Deno.test("a body that stops arriving gets 408 at the read deadline; one that br
   const res2 = await handler(post(broken));
   assert.deepEqual([res2.status, (await res2.json()).error], [400, "Incomplete request body"]);
 });
+
+const OTLP_URL = `${URL_}/v1/traces`;
+/** A one-span OTLP/JSON export (a root span of a trace). */
+const otlpJson = JSON.stringify({
+  resourceSpans: [{
+    resource: { attributes: [] },
+    scopeSpans: [{
+      scope: { name: "t" },
+      spans: [{
+        traceId: "0af7651916cd43dd8448eb211c80319c",
+        spanId: "b7ad6b7169203331",
+        name: "root",
+        kind: 1,
+        startTimeUnixNano: "1767225600000000000",
+        endTimeUnixNano: "1767225601000000000",
+      }],
+    }],
+  }],
+});
+
+function postOtlp(body: BodyInit | null, headers: Record<string, string> = {}): Request {
+  return new Request(OTLP_URL, { method: "POST", body, headers: { authorization: `Bearer ${KEY}`, ...headers } });
+}
+
+Deno.test("OTLP: …/ingest-traces/v1/traces takes OTLP/JSON, stores it with ingestOtlp, answers {}", async () => {
+  const { handler, store, lines } = setup();
+  const res = await handler(postOtlp(otlpJson, { "content-type": "application/json" }));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.deepEqual(await res.json(), {});
+  assert.equal(store.batches.length, 0, "not the native write");
+  assert.equal(store.otlpExports.length, 1);
+  assert.equal(store.otlpExports[0].prepared.counts.spans, 1);
+  assert.deepEqual(JSON.parse(store.otlpExports[0].prepared.trace_runs).map((r: { has_root: boolean }) => r.has_root), [
+    true,
+  ]);
+  assert.equal(lines.at(-1)?.otlp, "json");
+});
+
+Deno.test("OTLP: another content type is 415 before the body is read; no auth is 401", async () => {
+  const { handler, store } = setup();
+  const res = await handler(postOtlp(otlpJson, { "content-type": "text/plain" }));
+  assert.equal(res.status, 415);
+  await res.body?.cancel();
+  const anonymous = await handler(new Request(OTLP_URL, { method: "POST", body: otlpJson }));
+  assert.equal(anonymous.status, 401);
+  await anonymous.body?.cancel();
+  assert.equal(store.otlpExports.length, 0);
+});
+
+Deno.test("OTLP: an unavailable store is 503 with Retry-After (OTLP clients retry it)", async () => {
+  const { handler, store } = setup();
+  // The key lookup works; the OTLP write finds the database down.
+  store.ingestOtlp = () => Promise.reject(new StoreError("unavailable", "connect ECONNREFUSED"));
+  const res = await handler(postOtlp(otlpJson, { "content-type": "application/json" }));
+  assert.equal(res.status, 503);
+  assert.ok(res.headers.get("retry-after"));
+  await res.body?.cancel();
+});
+
+Deno.test("OTLP: only the exact suffix is the OTLP route; other paths keep the native batch", async () => {
+  const { handler, store } = setup();
+  const res = await handler(
+    new Request(`${URL_}/v1/traces/extra`, {
+      method: "POST",
+      body: exampleA,
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    }),
+  );
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.equal(store.batches.length, 1);
+  assert.equal(store.otlpExports.length, 0);
+});

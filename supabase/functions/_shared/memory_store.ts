@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { PreparedBatch } from "./core.ts";
+import type { PreparedBatch, PreparedOtlp } from "./core.ts";
 import type { PromptVersion, Store } from "./store.ts";
 
 /** Keys, prompts, and the batches it was given; `fail` makes the next call throw. */
@@ -12,6 +12,7 @@ export class MemoryStore implements Store {
   keys = new Map<string, string>();
   prompts: (PromptVersion & { project_id: string; slug: string; labels: Record<string, string> })[] = [];
   batches: { projectId: string; batch: PreparedBatch }[] = [];
+  otlpExports: { projectId: string; prepared: PreparedOtlp }[] = [];
   fail: Error | null = null;
 
   #check(): void {
@@ -26,6 +27,12 @@ export class MemoryStore implements Store {
   ingest(projectId: string, batch: PreparedBatch): Promise<void> {
     this.#check();
     this.batches.push({ projectId, batch });
+    return Promise.resolve();
+  }
+
+  ingestOtlp(projectId: string, prepared: PreparedOtlp): Promise<void> {
+    this.#check();
+    this.otlpExports.push({ projectId, prepared });
     return Promise.resolve();
   }
 

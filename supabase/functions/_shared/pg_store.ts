@@ -25,11 +25,13 @@
  * @module
  */
 import postgres from "npm:postgres@3.4.9";
-import { prepare_batch, type PreparedBatch } from "./core.ts";
+import { prepare_batch, type PreparedBatch, type PreparedOtlp } from "./core.ts";
 import {
   guarded,
+  INGEST_OTLP_SQL,
   INGEST_SQL,
   ingestLists,
+  otlpLists,
   promptVersion,
   RESOLVE_PROMPT_SQL,
   type Store,
@@ -156,6 +158,13 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
         } else {
           await sql.unsafe(INGEST_SQL, [projectId, ...lists]);
         }
+      }),
+
+    ingestOtlp: (projectId: string, p: PreparedOtlp) =>
+      guarded(async () => {
+        // Always with parameters: an OTLP export is rarely small enough for the literal form
+        // to matter, and one form keeps this path simple.
+        await sql.unsafe(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>

@@ -5,8 +5,17 @@
  * @module
  */
 import type { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-import type { PreparedBatch } from "./core.ts";
-import { guarded, INGEST_SQL, ingestLists, promptVersion, RESOLVE_PROMPT_SQL, type Store } from "./store.ts";
+import type { PreparedBatch, PreparedOtlp } from "./core.ts";
+import {
+  guarded,
+  INGEST_OTLP_SQL,
+  INGEST_SQL,
+  ingestLists,
+  otlpLists,
+  promptVersion,
+  RESOLVE_PROMPT_SQL,
+  type Store,
+} from "./store.ts";
 
 /** A store on an open PGlite database (the caller opens and closes it). */
 export function createPgliteStore(db: PGlite): Store {
@@ -23,6 +32,10 @@ export function createPgliteStore(db: PGlite): Store {
       guarded(async () => {
         // One statement, one transaction (migration 030), as on PostgreSQL.
         await db.query(INGEST_SQL, [projectId, ...ingestLists(b)]);
+      }),
+    ingestOtlp: (projectId: string, p: PreparedOtlp) =>
+      guarded(async () => {
+        await db.query(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
       }),
     resolvePrompt: (projectId, slug, label, version) =>
       guarded(async () => {

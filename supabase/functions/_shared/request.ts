@@ -48,10 +48,23 @@ export class RequestContext {
 
   /** A JSON answer, logged. */
   answer(status: number, body: unknown, extra: Record<string, string> = {}): Response {
+    this.#log(status);
+    return json(status, body, { ...this.#cors, ...extra });
+  }
+
+  /** An answer of any content type (the OTLP endpoint's protobuf), logged. */
+  answerBytes(status: number, body: Uint8Array, contentType: string, extra: Record<string, string> = {}): Response {
+    this.#log(status);
+    return new Response(body as Uint8Array<ArrayBuffer>, {
+      status,
+      headers: { ...this.#cors, ...extra, "Content-Type": contentType },
+    });
+  }
+
+  #log(status: number): void {
     this.entry.status = status;
     this.entry.duration_ms = Math.round((performance.now() - this.#started) * 10) / 10;
     (this.options.log ?? ((line) => console.log(JSON.stringify(line))))(this.entry);
-    return json(status, body, { ...this.#cors, ...extra });
   }
 
   /** The common opening: OPTIONS → 204, not POST → 405; `null` when the request may go on. */

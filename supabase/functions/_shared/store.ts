@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { PreparedBatch } from "./core.ts";
+import type { PreparedBatch, PreparedOtlp } from "./core.ts";
 
 /** A prompt version as `prompts/resolve` returns it (only keys the SDK's model allows). */
 export interface PromptVersion {
@@ -25,6 +25,11 @@ export interface Store {
   resolveApiKey(keyHash: string): Promise<string | null>;
   /** Writes a prepared batch in one transaction (records, prompt links, then scores). */
   ingest(projectId: string, batch: PreparedBatch): Promise<void>;
+  /**
+   * Writes a prepared OTLP export in one statement (`private.ingest_otlp_batch`, migration
+   * 035): spans stored whatever order they arrive in, runs and sessions merged per trace.
+   */
+  ingestOtlp(projectId: string, prepared: PreparedOtlp): Promise<void>;
   /** A prompt version by slug and label, or by version number when one is given. */
   resolvePrompt(projectId: string, slug: string, label: string, version: number | null): Promise<PromptVersion | null>;
 }
@@ -91,6 +96,18 @@ export function warningRows(batch: PreparedBatch): string {
 /** The ingest statement's JSON arguments after the project, in INGEST_SQL's order. */
 export function ingestLists(b: PreparedBatch): string[] {
   return [b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b), warningRows(b)];
+}
+
+/**
+ * The OTLP ingest statement (migration 035): $1 project, then OTLP_LISTS' nine JSON texts
+ * (the native statement's seven lists, then the trace runs). One statement, one transaction.
+ */
+export const INGEST_OTLP_SQL = `SELECT private.ingest_otlp_batch($1::uuid, $2::text::jsonb, $3::text::jsonb,
+  $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb, $9::text::jsonb)`;
+
+/** The OTLP statement's JSON arguments after the project, in INGEST_OTLP_SQL's order. */
+export function otlpLists(p: PreparedOtlp): string[] {
+  return [...ingestLists(p), p.trace_runs];
 }
 
 /** The resolve query; $1 project, $2 slug, $3 label, $4 version (or NULL). */
