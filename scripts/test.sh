@@ -22,6 +22,7 @@ export NO_COLOR=1 CARGO_TERM_COLOR=never
 ensure_deno || exit 1
 ensure_wasm_tools || exit 1
 ensure_browser || exit 1
+ensure_otel_sdks || exit 1
 command -v node >/dev/null || { echo "Node.js is needed for the wasm-bindgen test runner" >&2; exit 1; }
 
 passed=0

@@ -56,3 +56,38 @@ ensure_browser() {
   npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$TOOLS/browser" \
     "playwright-core@$PLAYWRIGHT_VERSION" >&2
 }
+
+OTEL_PY_VERSION=1.45.2
+OTEL_JS_PACKAGES="@opentelemetry/api@1.9.1 @opentelemetry/sdk-trace-base@2.12.1 @opentelemetry/resources@2.12.1 @opentelemetry/exporter-trace-otlp-http@0.223.1"
+
+# The real OpenTelemetry SDKs the OTLP end-to-end tests drive (tests/e2e/otel_sdk_e2e_test.ts):
+# Python's SDK with the OTLP/HTTP protobuf exporter in a venv at .tools/otel-py, and the JS
+# SDK with the OTLP/HTTP JSON exporter in .tools/otel-js (its own package.json, so npm never
+# walks up into the repository). Pinned versions; skipped when already there.
+ensure_otel_sdks() {
+  if [[ ! -x "$TOOLS/otel-py/bin/python" ]] ||
+    ! "$TOOLS/otel-py/bin/pip" show opentelemetry-sdk 2>/dev/null | grep -q "^Version: $OTEL_PY_VERSION$"; then
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+      [[ $(id -u) -eq 0 ]] || { echo "python3-venv is missing: apt-get install python3-venv (as root)" >&2; return 1; }
+      log "installing python3-venv (apt)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >&2
+    fi
+    log "installing the OpenTelemetry Python SDK $OTEL_PY_VERSION into .tools/otel-py"
+    rm -rf "$TOOLS/otel-py"
+    python3 -m venv "$TOOLS/otel-py" &&
+      "$TOOLS/otel-py/bin/pip" install --quiet --disable-pip-version-check \
+        "opentelemetry-sdk==$OTEL_PY_VERSION" "opentelemetry-exporter-otlp-proto-http==$OTEL_PY_VERSION" >&2 || return 1
+  fi
+  local js="$TOOLS/otel-js"
+  if [[ ! -f "$js/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json" ]] ||
+    ! grep -q '"version": "0.223.1"' "$js/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json"; then
+    log "installing the OpenTelemetry JS SDK into .tools/otel-js"
+    mkdir -p "$js"
+    [[ -f "$js/package.json" ]] || echo '{"name": "otel-js-e2e-tools", "private": true}' > "$js/package.json"
+    # shellcheck disable=SC2086
+    npm install --silent --no-audit --no-fund --prefix "$js" $OTEL_JS_PACKAGES >&2 || return 1
+    [[ -f "$js/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json" ]] ||
+      { echo "the OpenTelemetry JS SDK did not install into $js" >&2; return 1; }
+  fi
+}
