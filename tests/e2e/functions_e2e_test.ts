@@ -2,58 +2,13 @@
 // core — once on PostgreSQL 15 (a throwaway cluster from scripts/test-e2e.sh, which also
 // provides its stop/start for the 503 path) and once on the embedded default, PGlite.
 import assert from "node:assert/strict";
-import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-import postgres from "npm:postgres@3.4.9";
-import { migrate, pgliteMigrationDb } from "../../scripts/lib/migrate.ts";
 import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { createIngestHandler } from "../../supabase/functions/_shared/ingest.ts";
-import { createPgStore } from "../../supabase/functions/_shared/pg_store.ts";
-import { createPgliteStore } from "../../supabase/functions/_shared/pglite_store.ts";
 import { createPromptsHandler } from "../../supabase/functions/_shared/prompts.ts";
-import type { Store } from "../../supabase/functions/_shared/store.ts";
+import { onPglite, onPostgres } from "./lib/databases.ts";
 import exampleAJson from "../fixtures/example-a.json" with { type: "json" };
 import exampleBJson from "../fixtures/example-b.json" with { type: "json" };
 import { requirePermissionSet, requirePostgres } from "./_requires.ts";
-
-/** Tagged-template queries, on either database. */
-type Sql = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, any>[]>;
-
-interface Database {
-  sql: Sql;
-  store: Store;
-  /** Stops and restarts the database server, when there is one. */
-  stop?: string;
-  start?: string;
-  close(): Promise<void>;
-}
-
-function onPostgres(url: string): Promise<Database> {
-  const pg = postgres(url, { onnotice: () => {}, max: 2 });
-  const store = createPgStore(url, { connectTimeoutSeconds: 2 });
-  return Promise.resolve({
-    sql: async (strings, ...values) => [...await pg(strings, ...values as never[])],
-    store,
-    stop: Deno.env.get("NS_PG_STOP"),
-    start: Deno.env.get("NS_PG_START"),
-    close: async () => {
-      await store.close();
-      await pg.end();
-    },
-  });
-}
-
-async function onPglite(): Promise<Database> {
-  const lite = await PGlite.create();
-  await migrate(pgliteMigrationDb(lite));
-  return {
-    sql: async (strings, ...values) => {
-      const text = strings.reduce((q, part, i) => q + `$${i}` + part);
-      return (await lite.query<Record<string, any>>(text, values)).rows;
-    },
-    store: createPgliteStore(lite),
-    close: () => lite.close(),
-  };
-}
 
 // PostgreSQL 15 runs when scripts/test-e2e.sh has started it; PGlite needs what `deno test -P`
 // grants: reading the repository (PGlite reads its own wasm and data files, and the

@@ -5,50 +5,11 @@
 // too. With the strict setting the same batches get the old 400/413 answers. Once on
 // PostgreSQL 15 (the cluster of scripts/test-e2e.sh) and once on PGlite.
 import assert from "node:assert/strict";
-import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-import postgres from "npm:postgres@3.4.9";
-import { migrate, pgliteMigrationDb } from "../../scripts/lib/migrate.ts";
 import { hash_api_key } from "../../supabase/functions/_shared/core.ts";
 import { createIngestHandler } from "../../supabase/functions/_shared/ingest.ts";
-import { createPgStore } from "../../supabase/functions/_shared/pg_store.ts";
-import { createPgliteStore } from "../../supabase/functions/_shared/pglite_store.ts";
-import type { Store } from "../../supabase/functions/_shared/store.ts";
+import { onPglite, onPostgres } from "./lib/databases.ts";
 import exampleAJson from "../fixtures/example-a.json" with { type: "json" };
 import { readVariable, requirePermissionSet, requirePostgres } from "./_requires.ts";
-
-type Sql = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, any>[]>;
-
-interface Database {
-  sql: Sql;
-  store: Store;
-  close(): Promise<void>;
-}
-
-function onPostgres(url: string): Promise<Database> {
-  const pg = postgres(url, { onnotice: () => {}, max: 2 });
-  const store = createPgStore(url, { connectTimeoutSeconds: 2 });
-  return Promise.resolve({
-    sql: async (strings, ...values) => [...await pg(strings, ...values as never[])],
-    store,
-    close: async () => {
-      await store.close();
-      await pg.end();
-    },
-  });
-}
-
-async function onPglite(): Promise<Database> {
-  const lite = await PGlite.create();
-  await migrate(pgliteMigrationDb(lite));
-  return {
-    sql: async (strings, ...values) => {
-      const text = strings.reduce((q, part, i) => q + `$${i}` + part);
-      return (await lite.query<Record<string, any>>(text, values)).rows;
-    },
-    store: createPgliteStore(lite),
-    close: () => lite.close(),
-  };
-}
 
 const url = readVariable("SUPABASE_DB_URL");
 // Each suite skips itself, with one line, when what it needs is missing (tests/e2e/_requires.ts).
