@@ -6,7 +6,7 @@
  * @module
  */
 import { prepare_batch, prepare_otlp, type PreparedOtlp } from "./core.ts";
-import { encodeTraceResponse, traceResponseJson } from "./otlp_response.ts";
+import { asOtlpStatus, encodeTraceResponse, traceResponseJson } from "./otlp_response.ts";
 import { coreLimitsOf, type RepairOptions, transportLimitsOf, warningsOf } from "./repairs.ts";
 import { BodyError, DEFAULT_READ_TIMEOUT_MS, readBody } from "./http.ts";
 import { type CommonOptions, guardHandler } from "./request.ts";
@@ -40,7 +40,7 @@ export function createIngestHandler(
   };
   const coreLimits = coreLimitsOf(options, limits);
 
-  return guardHandler("ingest-traces", options, async (request, cx) => {
+  const handle = guardHandler("ingest-traces", options, async (request, cx) => {
     const early = cx.opening();
     if (early) return early;
     const authStarted = performance.now();
@@ -119,6 +119,15 @@ export function createIngestHandler(
       "Server-Timing": timing.header(),
     });
   });
+
+  // OTLP/HTTP: the body of every 4xx and 5xx answer is a google.rpc.Status, in the request's
+  // own encoding (the native path keeps upstream's `{error, errors}`).
+  return async (request) => {
+    const answer = await handle(request);
+    if (answer.status < 400 || !new URL(request.url).pathname.endsWith(OTLP_TRACES_SUFFIX)) return answer;
+    const protobuf = /^\s*application\/x-protobuf\s*(;|$)/i.test(request.headers.get("content-type") ?? "");
+    return await asOtlpStatus(answer, protobuf);
+  };
 }
 
 /** Whether an OTLP export holds anything to write (an empty export needs no statement). */

@@ -227,11 +227,27 @@ Deno.test("OTLP: another content type is 415 before the body is read; no auth is
   const { handler, store } = setup();
   const res = await handler(postOtlp(otlpJson, { "content-type": "text/plain" }));
   assert.equal(res.status, 415);
-  await res.body?.cancel();
+  // Every 4xx/5xx body of the OTLP route is a google.rpc.Status (here OTLP/JSON: {code, message}).
+  const status = await res.json();
+  assert.equal(status.code, 3);
+  assert.match(status.message, /^Unsupported content type "text\/plain"/);
   const anonymous = await handler(new Request(OTLP_URL, { method: "POST", body: otlpJson }));
   assert.equal(anonymous.status, 401);
-  await anonymous.body?.cancel();
+  assert.deepEqual(await anonymous.json(), { code: 16, message: MESSAGES.missingAuth });
   assert.equal(store.otlpExports.length, 0);
+});
+
+Deno.test("OTLP: a refused protobuf export is answered with a protobuf google.rpc.Status", async () => {
+  const { handler } = setup();
+  const res = await handler(postOtlp(new Uint8Array([0xff, 0xff, 0xff]), { "content-type": "application/x-protobuf" }));
+  assert.equal(res.status, 400);
+  assert.equal(res.headers.get("content-type"), "application/x-protobuf");
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  // field 1 (code) varint 3, then field 2 (message): its length, then the UTF-8 text.
+  assert.deepEqual([...bytes.subarray(0, 3)], [0x08, 3, 0x12]);
+  const text = new TextDecoder().decode(bytes.subarray(4));
+  assert.equal(bytes[3], new TextEncoder().encode(text).length);
+  assert.match(text, /protobuf/i);
 });
 
 Deno.test("OTLP: an unavailable store is 503 with Retry-After (OTLP clients retry it)", async () => {

@@ -48,3 +48,64 @@ export function traceResponseJson(partial: PartialSuccess): Record<string, unkno
   if (partial.errorMessage !== "") body.errorMessage = partial.errorMessage;
   return { partialSuccess: body };
 }
+
+/**
+ * The `google.rpc.Status` code for an HTTP status of a refused export (OTLP/HTTP says the body
+ * of every 4xx and 5xx answer is a Status): the nearest gRPC code, INTERNAL for the rest.
+ */
+export function statusCodeOf(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+    case 415:
+      return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 5; // NOT_FOUND
+    case 405:
+      return 12; // UNIMPLEMENTED
+    case 408:
+      return 4; // DEADLINE_EXCEEDED
+    case 413:
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 503:
+      return 14; // UNAVAILABLE
+    default:
+      return 13; // INTERNAL
+  }
+}
+
+/** The protobuf `google.rpc.Status`: `code` (1, int32) and `message` (2, string). */
+export function encodeStatus(code: number, message: string): Uint8Array<ArrayBuffer> {
+  const out: number[] = [];
+  if (code !== 0) out.push(0x08, ...varint(code));
+  if (message !== "") {
+    const text = new TextEncoder().encode(message);
+    out.push(0x12, ...varint(text.length), ...text);
+  }
+  return new Uint8Array(out);
+}
+
+/**
+ * An error answer of the OTLP route re-written as a `google.rpc.Status` in the request's
+ * encoding (protobuf or OTLP/JSON `{code, message}`), keeping its status and headers (CORS,
+ * Retry-After). The message is the answer's `error` text.
+ */
+export async function asOtlpStatus(answer: Response, protobuf: boolean): Promise<Response> {
+  let message = answer.statusText;
+  try {
+    const body = await answer.json();
+    if (typeof body?.error === "string") message = body.error;
+  } catch { /* not JSON: keep the status text */ }
+  const code = statusCodeOf(answer.status);
+  const headers = new Headers(answer.headers);
+  if (protobuf) {
+    headers.set("Content-Type", "application/x-protobuf");
+    return new Response(encodeStatus(code, message), { status: answer.status, headers });
+  }
+  headers.set("Content-Type", "application/json");
+  return new Response(JSON.stringify({ code, message }), { status: answer.status, headers });
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeTraceResponse, traceResponseJson } from "./otlp_response.ts";
+import { asOtlpStatus, encodeStatus, encodeTraceResponse, statusCodeOf, traceResponseJson } from "./otlp_response.ts";
 
 Deno.test("full success: an empty protobuf message and {} in JSON", () => {
   assert.deepEqual(encodeTraceResponse({ rejectedSpans: 0, errorMessage: "" }), new Uint8Array(0));
@@ -34,4 +34,24 @@ Deno.test("a warning without rejected spans leaves rejected_spans out (proto3 de
   assert.deepEqual(traceResponseJson({ rejectedSpans: 0, errorMessage: "w" }), {
     partialSuccess: { errorMessage: "w" },
   });
+});
+
+Deno.test("google.rpc.Status: HTTP statuses map to gRPC codes; code and message encoded as protobuf", () => {
+  assert.deepEqual([400, 401, 408, 413, 415, 429, 500, 503].map(statusCodeOf), [3, 16, 4, 8, 3, 8, 13, 14]);
+  assert.deepEqual([...encodeStatus(14, "down")], [0x08, 14, 0x12, 4, ...new TextEncoder().encode("down")]);
+  assert.deepEqual([...encodeStatus(0, "")], [], "proto3 leaves defaults out");
+});
+
+Deno.test("asOtlpStatus keeps the status and headers and takes the message from `error`", async () => {
+  const answer = new Response(JSON.stringify({ error: "Database unavailable, retry later" }), {
+    status: 503,
+    headers: { "Content-Type": "application/json", "Retry-After": "5" },
+  });
+  const json = await asOtlpStatus(answer.clone(), false);
+  assert.equal(json.status, 503);
+  assert.equal(json.headers.get("retry-after"), "5");
+  assert.deepEqual(await json.json(), { code: 14, message: "Database unavailable, retry later" });
+  const pb = await asOtlpStatus(answer, true);
+  assert.equal(pb.headers.get("content-type"), "application/x-protobuf");
+  assert.deepEqual([...new Uint8Array(await pb.arrayBuffer())].slice(0, 2), [0x08, 14]);
 });
