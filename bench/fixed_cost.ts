@@ -16,6 +16,7 @@ import postgres from "npm:postgres@3.4.9";
 import { hash_api_key, prepare_batch } from "../supabase/functions/_shared/core.ts";
 import type { PreparedBatch } from "../supabase/functions/_shared/core.ts";
 import type { Store } from "../supabase/functions/_shared/store.ts";
+import { countingProxy } from "../tests/e2e/lib/counting_proxy.ts";
 import { BatchGenerator } from "./sdk_batch.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -32,52 +33,6 @@ function parseArgs(argv: string[]) {
   }
   if (!out.newDb) throw new Error("--new-db URL is required");
   return out;
-}
-
-/** A TCP proxy to the database that counts round trips per connection. */
-function countingProxy(target: URL) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let turns = 0;
-  let connections = 0;
-  (async () => {
-    for await (const client of listener) {
-      connections++;
-      const server = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
-      let serverSpokeLast = true;
-      const pump = async (from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
-        const buf = new Uint8Array(1 << 16);
-        try {
-          for (;;) {
-            const n = await from.read(buf);
-            if (n === null) break;
-            if (fromClient && serverSpokeLast) turns++;
-            serverSpokeLast = !fromClient;
-            let off = 0;
-            while (off < n) off += await to.write(buf.subarray(off, n));
-          }
-        } catch { /* closed */ }
-        try {
-          to.close();
-        } catch { /* closed */ }
-      };
-      pump(client, server, true);
-      pump(server, client, false);
-    }
-  })().catch(() => {});
-  const url = new URL(target.href);
-  url.port = String((listener.addr as Deno.NetAddr).port);
-  return {
-    url: url.href,
-    take() {
-      const t = turns;
-      turns = 0;
-      return t;
-    },
-    get connections() {
-      return connections;
-    },
-    close: () => listener.close(),
-  };
 }
 
 interface Tree {

@@ -9,54 +9,12 @@ import { hash_api_key, prepare_batch } from "../../supabase/functions/_shared/co
 import { createPgStore, dollarQuoted, LITERAL_BATCH_BYTES } from "../../supabase/functions/_shared/pg_store.ts";
 import { StoreError } from "../../supabase/functions/_shared/store.ts";
 import { readVariable, requirePostgres } from "./_requires.ts";
+import { countingProxy } from "./lib/counting_proxy.ts";
 
 const url = readVariable("SUPABASE_DB_URL");
 const SUITE = "pg_store on PostgreSQL 15 (round trips, literals, timeout, warm-up)";
 const P = "c1c1c1c1-0000-4000-8000-000000000000";
 const KEY = "ns_pg_store_e2e_" + crypto.randomUUID();
-
-/** Forwards to the database and counts round trips: each time the client speaks after the server. */
-function countingProxy(target: URL) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  let turns = 0;
-  (async () => {
-    for await (const client of listener) {
-      const server = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
-      conns.push(client, server);
-      let serverLast = true;
-      const pump = async (from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
-        const buf = new Uint8Array(1 << 16);
-        try {
-          for (let n = await from.read(buf); n !== null; n = await from.read(buf)) {
-            if (fromClient && serverLast) turns++;
-            serverLast = !fromClient;
-            for (let off = 0; off < n;) off += await to.write(buf.subarray(off, n));
-          }
-        } catch { /* closed */ }
-        try {
-          to.close();
-        } catch { /* closed */ }
-      };
-      pump(client, server, true);
-      pump(server, client, false);
-    }
-  })().catch(() => {});
-  const proxied = new URL(target.href);
-  proxied.port = String((listener.addr as Deno.NetAddr).port);
-  return {
-    url: proxied.href,
-    take: () => [turns, turns = 0][0],
-    close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-    },
-  };
-}
 
 function prepared(body: unknown) {
   const b = prepare_batch(new TextEncoder().encode(JSON.stringify(body)), P, undefined);
