@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PGlite } from "npm:@electric-sql/pglite@0.5.16";
-import { migrate, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
+import { migrate, migrationFiles, pgliteMigrationDb } from "../../../scripts/lib/migrate.ts";
 import corpusJson from "../../../tests/fixtures/prompt-corpus.json" with { type: "json" };
 import { requirePermissionSet } from "../../../tests/e2e/_requires.ts";
 import { INGEST_SQL } from "./store.ts";
@@ -20,10 +20,7 @@ Deno.test(NAME, { ignore }, async () => {
     // The same runner as the local server: Supabase's roles and schemas, then each file as
     // it is, in one transaction.
     const applied = await migrate(pgliteMigrationDb(db));
-    const files = [...Deno.readDirSync(new URL("../../migrations/", import.meta.url))].filter((f) =>
-      f.name.endsWith(".sql")
-    );
-    assert.equal(applied.length, files.length);
+    assert.equal(applied.length, migrationFiles().length);
     await db.exec(`INSERT INTO private.projects (id, name) VALUES ('7b897f13-dad3-41d8-945b-94358423ab85', 'demo')`);
     const result = await db.query<{ r: { accepted: boolean } }>(
       `SELECT private.ingest_batch_with_prompt_links($1, $2::jsonb, '[]', '[]', '[]', '[]') AS r`,
