@@ -17,6 +17,16 @@ export const OTLP_TRACES_SUFFIX = "/ingest-traces/v1/traces";
 /** The media types OTLP/HTTP sends, as the OTLP answer is encoded. */
 const PROTOBUF = "application/x-protobuf";
 
+/** Whether the request is for the OTLP route (the exact path suffix). */
+function isOtlpRoute(request: Request): boolean {
+  return new URL(request.url).pathname.endsWith(OTLP_TRACES_SUFFIX);
+}
+
+/** Whether the request's body is OTLP protobuf (`application/x-protobuf`, any parameters). */
+function isProtobuf(request: Request): boolean {
+  return /^\s*application\/x-protobuf\s*(;|$)/i.test(request.headers.get("content-type") ?? "");
+}
+
 export { MESSAGES } from "./request.ts";
 
 /** Settings of the ingest handler; every one has a default. */
@@ -48,9 +58,9 @@ export function createIngestHandler(
     if (projectId instanceof Response) return projectId;
     const timing = new Timing(authStarted, "auth");
 
-    const otlp = new URL(request.url).pathname.endsWith(OTLP_TRACES_SUFFIX);
+    const otlp = isOtlpRoute(request);
     const contentType = request.headers.get("content-type") ?? "";
-    const otlpProtobuf = otlp && /^\s*application\/x-protobuf\s*(;|$)/i.test(contentType);
+    const otlpProtobuf = otlp && isProtobuf(request);
     if (otlp && !otlpProtobuf && !/^\s*application\/json\s*(;|$)/i.test(contentType)) {
       // Before reading the body: nothing of it could be read anyway.
       return cx.answer(415, {
@@ -124,9 +134,8 @@ export function createIngestHandler(
   // own encoding (the native path keeps upstream's `{error, errors}`).
   return async (request) => {
     const answer = await handle(request);
-    if (answer.status < 400 || !new URL(request.url).pathname.endsWith(OTLP_TRACES_SUFFIX)) return answer;
-    const protobuf = /^\s*application\/x-protobuf\s*(;|$)/i.test(request.headers.get("content-type") ?? "");
-    return await asOtlpStatus(answer, protobuf);
+    if (answer.status < 400 || !isOtlpRoute(request)) return answer;
+    return await asOtlpStatus(answer, isProtobuf(request));
   };
 }
 
