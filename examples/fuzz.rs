@@ -10,6 +10,9 @@
 //! - each prepared list is a JSON array (serde_json) of objects stamped with the project,
 //!   as many as the counts say, ids unique after merging, spans parents-first, and the
 //!   `ascii` flag true only for ASCII text;
+//! - the rows format (`Format::Rows`) holds the same records: as many lines as records,
+//!   each with its list's field count, no CR, the same ids in the same order, the same
+//!   prompt links, scores and warnings;
 //! - `validate_batch` agrees with `prepare_batch`: same counts when accepted, the same
 //!   rejection when refused (unless the refusal involves a client `project_id`, which only
 //!   `prepare_batch` can judge).
@@ -25,7 +28,9 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use northstar_core::{prepare_batch, validate_batch, Code, Limits, PreparedBatch, Rejection};
+use northstar_core::{
+    prepare_batch, prepare_batch_as, validate_batch, Code, Format, Limits, PreparedBatch, Rejection, ROW_FIELDS,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -434,6 +439,7 @@ fn check(body: &[u8], limits: &Limits) -> Result<String, String> {
                 return Err(format!("warnings differ: prepare {:?}, validate {:?}", p.warnings, v.warnings));
             }
             check_prepared(p, project)?;
+            check_rows(p, body, project, limits)?;
             Ok(format!("accepted {:?}", expected_counts(p)))
         }
         (Ok(_), Err(v)) => Err(format!("prepare_batch accepted what validate_batch refused: {:?}", v.errors)),
@@ -577,6 +583,34 @@ fn check_prepared(p: &PreparedBatch, project: Uuid) -> Result<(), String> {
     }
     if p.is_ascii() && !p.text().0.is_ascii() {
         return Err("the ascii flag is set on non-ASCII text".into());
+    }
+    Ok(())
+}
+
+/// The rows format of the same body: the same records (ids, in order), as one line of
+/// the right field count each, and the same non-record lists and warnings.
+fn check_rows(p: &PreparedBatch, body: &[u8], project: Uuid, limits: &Limits) -> Result<(), String> {
+    let rows = prepare_batch_as(body, project, limits, Format::Rows)
+        .map_err(|r| format!("the rows format refused what the JSON format accepted: {:?}", r.errors))?;
+    if rows.counts != p.counts || rows.warnings != p.warnings || rows.warnings_total != p.warnings_total {
+        return Err("the rows format differs in counts or warnings".into());
+    }
+    if rows.prompt_links() != p.prompt_links() || rows.scores() != p.scores() {
+        return Err("the rows format differs in prompt links or scores".into());
+    }
+    for (k, fields) in ROW_FIELDS.iter().enumerate() {
+        let records: Value = serde_json::from_str(&numbers_as_zero(p.list(k))?).map_err(|e| e.to_string())?;
+        let ids: Vec<&str> = records.as_array().into_iter().flatten().filter_map(|r| r["id"].as_str()).collect();
+        let text = rows.list(k);
+        let lines: Vec<&str> = if text.is_empty() { Vec::new() } else { text.split('\n').collect() };
+        if lines.len() != ids.len() {
+            return Err(format!("rows list {k}: {} lines for {} records", lines.len(), ids.len()));
+        }
+        for (line, id) in lines.iter().zip(ids) {
+            if line.contains('\r') || line.split('\t').count() != fields.len() || !line.starts_with(id) {
+                return Err(format!("rows list {k}: bad row {line:?} for record {id}"));
+            }
+        }
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ export interface Counts { sessions: number; runs: number; spans: number; events:
 /** What was repaired to store a batch (same shape as a violation): the first `maxViolations`, how many in all, and whether the list is cut. */
 export interface Warnings { warnings: Violation[]; warnings_total: number; warnings_truncated: boolean }
 /**
- * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter.
+ * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter;
+ * or, with `format: "rows"` (`prepare_batch(…, "rows")`), sessions, runs, spans and events as rows text
+ * for `private.ingest_prepared_rows` (one line per record, TAB-separated fields; see the README).
  * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
  * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
  */
@@ -17,6 +19,8 @@ export interface PreparedBatch extends Partial<Warnings> {
     sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
     counts: Counts;
     warning_rows?: string;
+    /** Present, `"rows"`, when the record lists are rows text. */
+    format?: "rows";
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
@@ -78,9 +82,10 @@ export function parse_bearer(header?: string | null): string | undefined;
 /**
  * Validates an ingest body (the raw request bytes) and prepares it for the project of
  * the API key: every record stamped with `project_id`, spans parents-first, each list a
- * JSON text. Throws only for a `project_id` that is not a UUID or bad `limits`.
+ * JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+ * a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
  */
-export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined): PrepareResult;
+export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined, format?: string | null): PrepareResult;
 
 /**
  * Decodes an OTLP/HTTP trace export (`content_type` `application/x-protobuf` or
@@ -117,7 +122,7 @@ export interface InitOutput {
     readonly extract_variables: (a: number, b: number) => [number, number, number];
     readonly hash_api_key: (a: number, b: number) => [number, number];
     readonly parse_bearer: (a: number, b: number) => [number, number];
-    readonly prepare_batch: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
+    readonly prepare_batch: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => [number, number, number];
     readonly prepare_otlp: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
     readonly render: (a: number, b: number, c: any) => [number, number, number, number];
     readonly validate_batch: (a: any, b: any) => [number, number, number];

@@ -91,25 +91,30 @@ export function parse_bearer(header) {
 /**
  * Validates an ingest body (the raw request bytes) and prepares it for the project of
  * the API key: every record stamped with `project_id`, spans parents-first, each list a
- * JSON text. Throws only for a `project_id` that is not a UUID or bad `limits`.
+ * JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+ * a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
  * @param {Uint8Array | number[]} body
  * @param {string} project_id
  * @param {Limits | undefined} limits
+ * @param {string | null} [format]
  * @returns {PrepareResult}
  */
-export function prepare_batch(body, project_id, limits) {
-    let ptr0, len0, ptr1, len1;
+export function prepare_batch(body, project_id, limits, format) {
+    let ptr0, len0, ptr1, len1, ptr2, len2;
     try {
         ptr0 = passArray8ToWasm0(body, wasm.__wbindgen_malloc);
         len0 = WASM_VECTOR_LEN;
         ptr1 = passStringToWasm0(project_id, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
         len1 = WASM_VECTOR_LEN;
+        ptr2 = isLikeNone(format) ? 0 : passStringToWasm0(format, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        len2 = WASM_VECTOR_LEN;
     } catch (e) {
+        if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
         if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
         if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
         throw e;
     }
-    const ret = wasm.prepare_batch(ptr0, len0, ptr1, len1, limits);
+    const ret = wasm.prepare_batch(ptr0, len0, ptr1, len1, limits, ptr2, len2);
     if (ret[2]) {
         throw takeFromExternrefTable0(ret[1]);
     }

@@ -8,6 +8,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::emit::Format;
 use crate::json::{parse_body_flagging_long, Body, Item, List, Parsed, LIST_NAMES};
 use crate::limits::{Limits, MAX_SCORES};
 use crate::model::{merge_objects, Event, PromptLink, Record, Run, Score, Session, Span};
@@ -41,6 +42,8 @@ pub struct PreparedBatch {
     text: String,
     ends: [usize; 6],
     ascii: bool,
+    /// How the four record lists are written.
+    pub format: Format,
     /// Records per kind.
     pub counts: Counts,
     /// The repairs made, in the order found (up to `MAX_WARNINGS_KEPT`; a response lists
@@ -51,8 +54,8 @@ pub struct PreparedBatch {
 }
 
 impl PreparedBatch {
-    pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts) -> Self {
-        PreparedBatch { text, ends, ascii, counts, warnings: Vec::new(), warnings_total: 0 }
+    pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts, format: Format) -> Self {
+        PreparedBatch { text, ends, ascii, format, counts, warnings: Vec::new(), warnings_total: 0 }
     }
 
     /// Every warning as a JSON array text for `private.record_ingest_warnings`: objects of
@@ -141,8 +144,18 @@ impl CheckedBatch<'_> {
 
 /// Validates and prepares a batch for the project of the API key.
 pub fn prepare_batch(body: &[u8], project_id: Uuid, limits: &Limits) -> Result<PreparedBatch, Rejection> {
+    prepare_batch_as(body, project_id, limits, Format::Json)
+}
+
+/// [`prepare_batch`], with the four record lists written in `format`.
+pub fn prepare_batch_as(
+    body: &[u8],
+    project_id: Uuid,
+    limits: &Limits,
+    format: Format,
+) -> Result<PreparedBatch, Rejection> {
     let mut checked = check_batch(body, Some(project_id), limits)?;
-    let mut prepared = crate::emit::write(&checked, project_id);
+    let mut prepared = crate::emit::write(&checked, project_id, format);
     let warnings = std::mem::take(&mut checked.warnings);
     (prepared.warnings, prepared.warnings_total) = (warnings.list, warnings.total);
     Ok(prepared)

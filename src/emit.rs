@@ -5,6 +5,17 @@
 //!
 //! The six lists are written one after the other into a single buffer, sized once from
 //! the body, with every key written as one constant piece.
+//!
+//! [`Format::Rows`] writes the four record lists instead as rows text for
+//! `private.ingest_prepared_rows` (migration 036), which PostgreSQL splits with
+//! `string_to_table`/`split_part` at about the cost of `COPY`, where a jsonb parameter is
+//! parsed whole and then taken apart again: one line per record (LF between lines), fields
+//! separated by TAB in [`ROW_FIELDS`] order, an absent field empty. Ids are canonical
+//! text; timestamps and enum words as in the JSON lists; a name is its JSON string literal,
+//! quotes included; a JSON value is its raw text with any TAB, LF or CR — whitespace
+//! between tokens, since inside a JSON string they are always escaped — written as a
+//! space. No field therefore holds a TAB, LF or CR. The project is not written: every row
+//! is the project's the function is called for.
 
 use uuid::Uuid;
 
@@ -118,8 +129,114 @@ fn list<T>(out: &mut Vec<u8>, records: &[(usize, T)], write: impl Fn(&mut Vec<u8
     out.len()
 }
 
-/// Writes every list of a checked batch for `project_id`.
-pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
+/// How the four record lists are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// JSON arrays of objects (`private.ingest_prepared_batch`).
+    #[default]
+    Json,
+    /// Rows text (`private.ingest_prepared_rows`), see the module documentation.
+    Rows,
+}
+
+/// The fields of each record list's rows, in order (sessions, runs, spans, events).
+pub const ROW_FIELDS: [&[&str]; 4] = [
+    &["id", "created_at", "ended_at", "metadata"],
+    &["id", "session_id", "name", "started_at", "ended_at", "status", "error", "metadata"],
+    &[
+        "id",
+        "run_id",
+        "parent_span_id",
+        "kind",
+        "name",
+        "started_at",
+        "ended_at",
+        "status",
+        "error",
+        "iteration",
+        "attributes",
+    ],
+    &["id", "run_id", "span_id", "type", "created_at", "content", "attributes"],
+];
+
+/// The row being written: fields after the first are preceded by a TAB.
+struct Row<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'o> Row<'o> {
+    /// Starts a row with its first field, the id (rows after the first begin with an LF).
+    #[inline(always)]
+    fn begin(out: &'o mut Vec<u8>, id: Uuid, first: bool) -> Self {
+        if !first {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(format_uuid(id).as_bytes());
+        Row { out }
+    }
+
+    #[inline(always)]
+    fn text(&mut self, text: &str) -> &mut Self {
+        self.out.push(b'\t');
+        self.out.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    #[inline(always)]
+    fn text_opt(&mut self, text: Option<&str>) -> &mut Self {
+        self.out.push(b'\t');
+        if let Some(text) = text {
+            self.out.extend_from_slice(text.as_bytes());
+        }
+        self
+    }
+
+    #[inline(always)]
+    fn uuid(&mut self, id: Uuid) -> &mut Self {
+        self.out.push(b'\t');
+        self.out.extend_from_slice(format_uuid(id).as_bytes());
+        self
+    }
+
+    #[inline(always)]
+    fn uuid_opt(&mut self, id: Option<Uuid>) -> &mut Self {
+        self.out.push(b'\t');
+        if let Some(id) = id {
+            self.out.extend_from_slice(format_uuid(id).as_bytes());
+        }
+        self
+    }
+
+    /// JSON text, its TAB/LF/CR whitespace written as spaces.
+    #[inline(always)]
+    fn json_opt(&mut self, json: Option<&str>) -> &mut Self {
+        self.out.push(b'\t');
+        if let Some(json) = json {
+            let start = self.out.len();
+            self.out.extend_from_slice(json.as_bytes());
+            if json.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+                for b in &mut self.out[start..] {
+                    if matches!(*b, b'\t' | b'\n' | b'\r') {
+                        *b = b' ';
+                    }
+                }
+            }
+        }
+        self
+    }
+}
+
+/// Writes one record list as rows and returns where it ends.
+#[inline(always)]
+fn rows<T>(out: &mut Vec<u8>, records: &[(usize, T)], write: impl Fn(&mut Vec<u8>, &T, bool)) -> usize {
+    for (k, (_, r)) in records.iter().enumerate() {
+        write(out, r, k == 0);
+    }
+    out.len()
+}
+
+/// Writes every list of a checked batch for `project_id`, the record lists in `format`.
+pub fn write(batch: &CheckedBatch, project_id: Uuid, format: Format) -> PreparedBatch {
     let project = quoted(project_id);
     let pid: &[u8] = &project;
     // Each record grows by at most its project id and a little key overhead, so the
@@ -127,58 +244,108 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
     let records = batch.counts().total();
     let mut out = Vec::with_capacity(12 + batch.sent_bytes.iter().sum::<usize>() + records * 64);
     let o = &mut out;
+    let records_end = match format {
+        Format::Json => [
+            list(o, &batch.sessions, |out, s| {
+                Rec::begin(out)
+                    .uuid(key!("id"), s.id)
+                    .bytes(key!("project_id"), pid)
+                    .plain(key!("created_at"), &s.created_at)
+                    .plain_opt(key!("ended_at"), s.ended_at.as_deref())
+                    .raw_opt(key!("metadata"), s.metadata.as_deref())
+                    .end()
+            }),
+            list(o, &batch.runs, |out, r| {
+                Rec::begin(out)
+                    .uuid(key!("id"), r.id)
+                    .bytes(key!("project_id"), pid)
+                    .uuid(key!("session_id"), r.session_id)
+                    .raw(key!("name"), &r.name)
+                    .plain(key!("started_at"), &r.started_at)
+                    .plain_opt(key!("ended_at"), r.ended_at.as_deref())
+                    .plain(key!("status"), r.status.as_str())
+                    .raw_opt(key!("error"), r.error.as_deref())
+                    .raw_opt(key!("metadata"), r.metadata.as_deref())
+                    .end()
+            }),
+            list(o, &batch.spans, |out, s| {
+                let mut rec = Rec::begin(out);
+                rec.uuid(key!("id"), s.id)
+                    .bytes(key!("project_id"), pid)
+                    .uuid(key!("run_id"), s.run_id)
+                    .uuid_opt(key!("parent_span_id"), s.parent_span_id)
+                    .plain(key!("kind"), s.kind.as_str())
+                    .raw(key!("name"), &s.name)
+                    .plain(key!("started_at"), &s.started_at)
+                    .plain_opt(key!("ended_at"), s.ended_at.as_deref())
+                    .plain(key!("status"), s.status.as_str())
+                    .raw_opt(key!("error"), s.error.as_deref());
+                if let Some(n) = s.iteration {
+                    rec.raw(key!("iteration"), itoa::Buffer::new().format(n));
+                }
+                rec.raw_opt(key!("attributes"), s.attributes.as_deref()).end()
+            }),
+            list(o, &batch.events, |out, e| {
+                Rec::begin(out)
+                    .uuid(key!("id"), e.id)
+                    .bytes(key!("project_id"), pid)
+                    .uuid(key!("run_id"), e.run_id)
+                    .uuid_opt(key!("span_id"), e.span_id)
+                    .plain(key!("type"), e.event_type.as_str())
+                    .plain(key!("created_at"), &e.created_at)
+                    .raw(key!("content"), e.content.as_deref().unwrap_or("null"))
+                    .raw_opt(key!("attributes"), e.attributes.as_deref())
+                    .end()
+            }),
+        ],
+        Format::Rows => [
+            rows(o, &batch.sessions, |out, s, first| {
+                Row::begin(out, s.id, first)
+                    .text(&s.created_at)
+                    .text_opt(s.ended_at.as_deref())
+                    .json_opt(s.metadata.as_deref());
+            }),
+            rows(o, &batch.runs, |out, r, first| {
+                Row::begin(out, r.id, first)
+                    .uuid(r.session_id)
+                    .json_opt(Some(&r.name))
+                    .text(&r.started_at)
+                    .text_opt(r.ended_at.as_deref())
+                    .text(r.status.as_str())
+                    .json_opt(r.error.as_deref())
+                    .json_opt(r.metadata.as_deref());
+            }),
+            rows(o, &batch.spans, |out, s, first| {
+                let mut digits = itoa::Buffer::new();
+                let iteration = s.iteration.map(|n| digits.format(n));
+                Row::begin(out, s.id, first)
+                    .uuid(s.run_id)
+                    .uuid_opt(s.parent_span_id)
+                    .text(s.kind.as_str())
+                    .json_opt(Some(&s.name))
+                    .text(&s.started_at)
+                    .text_opt(s.ended_at.as_deref())
+                    .text(s.status.as_str())
+                    .json_opt(s.error.as_deref())
+                    .text_opt(iteration)
+                    .json_opt(s.attributes.as_deref());
+            }),
+            rows(o, &batch.events, |out, e, first| {
+                Row::begin(out, e.id, first)
+                    .uuid(e.run_id)
+                    .uuid_opt(e.span_id)
+                    .text(e.event_type.as_str())
+                    .text(&e.created_at)
+                    .json_opt(e.content.as_deref())
+                    .json_opt(e.attributes.as_deref());
+            }),
+        ],
+    };
     let ends = [
-        list(o, &batch.sessions, |out, s| {
-            Rec::begin(out)
-                .uuid(key!("id"), s.id)
-                .bytes(key!("project_id"), pid)
-                .plain(key!("created_at"), &s.created_at)
-                .plain_opt(key!("ended_at"), s.ended_at.as_deref())
-                .raw_opt(key!("metadata"), s.metadata.as_deref())
-                .end()
-        }),
-        list(o, &batch.runs, |out, r| {
-            Rec::begin(out)
-                .uuid(key!("id"), r.id)
-                .bytes(key!("project_id"), pid)
-                .uuid(key!("session_id"), r.session_id)
-                .raw(key!("name"), &r.name)
-                .plain(key!("started_at"), &r.started_at)
-                .plain_opt(key!("ended_at"), r.ended_at.as_deref())
-                .plain(key!("status"), r.status.as_str())
-                .raw_opt(key!("error"), r.error.as_deref())
-                .raw_opt(key!("metadata"), r.metadata.as_deref())
-                .end()
-        }),
-        list(o, &batch.spans, |out, s| {
-            let mut rec = Rec::begin(out);
-            rec.uuid(key!("id"), s.id)
-                .bytes(key!("project_id"), pid)
-                .uuid(key!("run_id"), s.run_id)
-                .uuid_opt(key!("parent_span_id"), s.parent_span_id)
-                .plain(key!("kind"), s.kind.as_str())
-                .raw(key!("name"), &s.name)
-                .plain(key!("started_at"), &s.started_at)
-                .plain_opt(key!("ended_at"), s.ended_at.as_deref())
-                .plain(key!("status"), s.status.as_str())
-                .raw_opt(key!("error"), s.error.as_deref());
-            if let Some(n) = s.iteration {
-                rec.raw(key!("iteration"), itoa::Buffer::new().format(n));
-            }
-            rec.raw_opt(key!("attributes"), s.attributes.as_deref()).end()
-        }),
-        list(o, &batch.events, |out, e| {
-            Rec::begin(out)
-                .uuid(key!("id"), e.id)
-                .bytes(key!("project_id"), pid)
-                .uuid(key!("run_id"), e.run_id)
-                .uuid_opt(key!("span_id"), e.span_id)
-                .plain(key!("type"), e.event_type.as_str())
-                .plain(key!("created_at"), &e.created_at)
-                .raw(key!("content"), e.content.as_deref().unwrap_or("null"))
-                .raw_opt(key!("attributes"), e.attributes.as_deref())
-                .end()
-        }),
+        records_end[0],
+        records_end[1],
+        records_end[2],
+        records_end[3],
         list(o, &batch.prompt_links, |out, l| {
             Rec::begin(out)
                 .bytes(key!("project_id"), pid)
@@ -212,5 +379,5 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid) -> PreparedBatch {
     // Every value is raw text from the body (merged objects too), so ASCII in is ASCII out.
     let ascii = batch.ascii;
     debug_assert!(!ascii || text.is_ascii());
-    PreparedBatch::new(text, ends, ascii, batch.counts())
+    PreparedBatch::new(text, ends, ascii, batch.counts(), format)
 }

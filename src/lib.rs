@@ -7,7 +7,8 @@
 //! The entry points:
 //! - [`prepare_batch`]: body bytes + the key's project → one JSON text per entity list,
 //!   ready to be passed to PostgreSQL as `jsonb`, or a [`Rejection`] listing every
-//!   violation with its JSON path.
+//!   violation with its JSON path; [`prepare_batch_as`] with [`Format::Rows`] writes the
+//!   record lists as rows text for `private.ingest_prepared_rows` instead.
 //! - [`validate_batch`]: the same rules without a project.
 //! - [`prepare_otlp`]: an OTLP/HTTP trace export (protobuf or JSON) mapped onto the
 //!   same records and prepared the same way.
@@ -32,7 +33,8 @@ pub mod violation;
 pub mod wasm;
 
 pub use auth::{hash_api_key, parse_bearer};
-pub use batch::{prepare_batch, validate_batch, Counts, PreparedBatch, Validated};
+pub use batch::{prepare_batch, prepare_batch_as, validate_batch, Counts, PreparedBatch, Validated};
+pub use emit::{Format, ROW_FIELDS};
 pub use limits::Limits;
 pub use otlp::{prepare_otlp, OtlpRejection, PreparedOtlp};
 pub use violation::{Code, Rejection, Violation, Warning};

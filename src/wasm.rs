@@ -6,7 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::batch::Counts;
-use crate::{Limits, PreparedBatch, Rejection};
+use crate::{Format, Limits, PreparedBatch, Rejection};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -17,7 +17,9 @@ export interface Counts { sessions: number; runs: number; spans: number; events:
 /** What was repaired to store a batch (same shape as a violation): the first `maxViolations`, how many in all, and whether the list is cut. */
 export interface Warnings { warnings: Violation[]; warnings_total: number; warnings_truncated: boolean }
 /**
- * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter.
+ * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter;
+ * or, with `format: "rows"` (`prepare_batch(…, "rows")`), sessions, runs, spans and events as rows text
+ * for `private.ingest_prepared_rows` (one line per record, TAB-separated fields; see the README).
  * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
  * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
  */
@@ -26,6 +28,8 @@ export interface PreparedBatch extends Partial<Warnings> {
   sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
   counts: Counts;
   warning_rows?: string;
+  /** Present, `"rows"`, when the record lists are rows text. */
+  format?: "rows";
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
@@ -181,17 +185,31 @@ fn rejected(r: &Rejection) -> Result<JsValue, JsError> {
 
 /// Validates an ingest body (the raw request bytes) and prepares it for the project of
 /// the API key: every record stamped with `project_id`, spans parents-first, each list a
-/// JSON text. Throws only for a `project_id` that is not a UUID or bad `limits`.
+/// JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+/// a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
 #[wasm_bindgen(unchecked_return_type = "PrepareResult")]
 pub fn prepare_batch(
     body: &[u8],
     project_id: &str,
     #[wasm_bindgen(unchecked_param_type = "Limits | undefined")] limits: JsValue,
+    format: Option<String>,
 ) -> Result<JsValue, JsError> {
     let project = crate::formats::parse_uuid(project_id).ok_or_else(|| JsError::new("project_id must be a UUID"))?;
     let limits = limits_from(limits)?;
-    match crate::prepare_batch(body, project, &limits) {
-        Ok(batch) => prepared_to_js(&batch, limits.max_violations),
+    let format = match format.as_deref() {
+        None | Some("json") => Format::Json,
+        Some("rows") => Format::Rows,
+        Some(other) => return Err(JsError::new(&format!("format must be \"json\" or \"rows\", not {other:?}"))),
+    };
+    match crate::prepare_batch_as(body, project, &limits, format) {
+        Ok(batch) => {
+            let object = prepared_to_js(&batch, limits.max_violations)?;
+            if format == Format::Rows {
+                js_sys::Reflect::set(&object, &JsValue::from_str("format"), &JsValue::from_str("rows"))
+                    .map_err(|_| JsError::new("could not build the result object"))?;
+            }
+            Ok(object)
+        }
         Err(r) => rejected(&r),
     }
 }

@@ -179,6 +179,7 @@ export function withCircuitBreaker(inner: Store & { close?(): Promise<void> }, o
     get state() {
       return state;
     },
+    batchFormat: inner.batchFormat,
     resolveApiKey: (keyHash) => call(() => inner.resolveApiKey(keyHash)),
     ingest: (projectId, batch) => call(() => inner.ingest(projectId, batch)),
     ingestOtlp: (projectId, prepared) => call(() => inner.ingestOtlp(projectId, prepared)),

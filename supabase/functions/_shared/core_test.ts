@@ -197,3 +197,34 @@ Deno.test("arbitrary bytes never trap the module", () => {
   // The module still works after all of that.
   assert.equal(prepared(exampleA).counts.spans, 3);
 });
+
+Deno.test("prepare_batch with format rows: the record lists as rows text, the same records as the JSON lists", () => {
+  const json = prepared(exampleA);
+  const rows = prepare_batch(exampleA, PROJECT, undefined, "rows");
+  if (!rows.ok) throw new Error(`expected acceptance: ${JSON.stringify(rows)}`);
+  assert.equal(rows.format, "rows");
+  assert.equal(json.format, undefined);
+  assert.deepEqual(rows.counts, json.counts);
+  assert.equal(rows.prompt_links, json.prompt_links);
+  assert.equal(rows.scores, json.scores);
+  const fields = { sessions: 4, runs: 8, spans: 11, events: 7 } as const;
+  for (const [list, count] of Object.entries(fields) as [keyof typeof fields, number][]) {
+    const records = JSON.parse(json[list]) as Record<string, unknown>[];
+    const text: string = rows[list];
+    const lines: string[] = text === "" ? [] : text.split("\n");
+    assert.equal(lines.length, records.length, list);
+    lines.forEach((line, i) => {
+      const cells = line.split("\t");
+      assert.equal(cells.length, count, `${list}[${i}]`);
+      assert.equal(cells[0], records[i].id, `${list}[${i}].id`);
+    });
+  }
+  // The pretty-printed metadata of example A: whitespace is spaces, the value the same.
+  const session = rows.sessions.split("\t");
+  assert.deepEqual(JSON.parse(session[3]), JSON.parse(json.sessions)[0].metadata);
+  assert.equal(/[\r\n]/.test(session[3]), false);
+});
+
+Deno.test("prepare_batch refuses an unknown format", () => {
+  assert.throws(() => prepare_batch(exampleA, PROJECT, undefined, "csv"), /format must be "json" or "rows"/);
+});

@@ -107,7 +107,7 @@ export function createIngestHandler(
         ? cx.answerBytes(200, encodeTraceResponse(partial), PROTOBUF, headers)
         : cx.answer(200, traceResponseJson(partial), headers);
     }
-    const prepared = prepare_batch(body, projectId, coreLimits);
+    const prepared = prepare_batch(body, projectId, coreLimits, store.batchFormat);
     timing.from("core");
     if (!prepared.ok) {
       cx.entry.violations = prepared.total;

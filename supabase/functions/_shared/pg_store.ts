@@ -1,8 +1,9 @@
 /**
  * The `Store` on PostgreSQL through postgres.js, on `SUPABASE_DB_URL` as Supabase provides
  * it to every function. Prepared statements are off (Supabase's pooler in transaction mode
- * does not keep them). The prepared JSON texts of the wasm core go straight through as
- * `jsonb` parameters.
+ * does not keep them). The wasm core prepares batches for it as rows (`batchFormat`), which
+ * go straight through as text parameters to `private.ingest_prepared_rows` (migration 036);
+ * a batch prepared as JSON goes to `private.ingest_prepared_batch` as `jsonb`.
  *
  * Round trips: one per key lookup, one per batch. A batch is one statement
  * (`private.ingest_prepared_batch`, migration 030), which is its own transaction, so there is
@@ -29,8 +30,8 @@ import { prepare_batch, type PreparedBatch, type PreparedOtlp } from "./core.ts"
 import {
   guarded,
   INGEST_OTLP_SQL,
-  INGEST_SQL,
   ingestLists,
+  ingestSql,
   otlpLists,
   promptVersion,
   RESOLVE_PROMPT_SQL,
@@ -112,12 +113,18 @@ function warmUpBatch(): string {
   });
 }
 
-/** The ingest statement (migration 030) with the batch's values as literals. */
+/**
+ * The ingest statement with the batch's values as literals: `private.ingest_prepared_rows`
+ * (036) for a batch prepared as rows, else `private.ingest_prepared_batch` (033).
+ */
 export function ingestStatement(projectId: string, b: PreparedBatch): string {
   if (!UUID.test(projectId)) throw new StoreError("internal", `not a project id: ${JSON.stringify(projectId)}`);
   const lists = ingestLists(b);
-  return `SELECT private.ingest_prepared_batch('${projectId}'::uuid, ${
-    lists.map((list) => `${dollarQuoted(list)}::jsonb`).join(", ")
+  const rows = b.format === "rows";
+  // Rows: the four record lists are text, the other three JSON.
+  const literal = (list: string, k: number) => `${dollarQuoted(list)}::${rows && k < 4 ? "text" : "jsonb"}`;
+  return `SELECT private.${rows ? "ingest_prepared_rows" : "ingest_prepared_batch"}('${projectId}'::uuid, ${
+    lists.map(literal).join(", ")
   })`;
 }
 
@@ -139,6 +146,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
   });
 
   return {
+    batchFormat: "rows",
+
     resolveApiKey: (keyHash) =>
       guarded(async () => {
         // No stored key has any other form (api_keys_key_hash_is_sha256_hex).
@@ -156,7 +165,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
         if (lists.reduce((n, list) => n + list.length, 0) <= literalBytes) {
           await sql.unsafe(ingestStatement(projectId, b));
         } else {
-          await sql.unsafe(INGEST_SQL, [projectId, ...lists]);
+          await sql.unsafe(ingestSql(b), [projectId, ...lists]);
         }
       }),
 
@@ -178,7 +187,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
         // Concurrent transactions each take a connection of their own, up to `max`.
         await Promise.all(Array.from({ length: Math.min(connections, max) }, async () => {
           const project = crypto.randomUUID();
-          const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined);
+          const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined, "rows");
           if (!batch.ok) throw new Error(`the warm-up batch is invalid: ${batch.error}`);
           await sql.begin(async (tx) => {
             await tx.unsafe(`INSERT INTO private.projects (id, name) VALUES ('${project}', 'warm-up')`);

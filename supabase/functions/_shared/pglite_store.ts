@@ -9,8 +9,8 @@ import type { PreparedBatch, PreparedOtlp } from "./core.ts";
 import {
   guarded,
   INGEST_OTLP_SQL,
-  INGEST_SQL,
   ingestLists,
+  ingestSql,
   otlpLists,
   promptVersion,
   RESOLVE_PROMPT_SQL,
@@ -20,6 +20,7 @@ import {
 /** A store on an open PGlite database (the caller opens and closes it). */
 export function createPgliteStore(db: PGlite): Store {
   return {
+    batchFormat: "rows",
     resolveApiKey: (keyHash) =>
       guarded(async () => {
         const r = await db.query<{ project_id: string }>(
@@ -31,7 +32,7 @@ export function createPgliteStore(db: PGlite): Store {
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
         // One statement, one transaction (migration 030), as on PostgreSQL.
-        await db.query(INGEST_SQL, [projectId, ...ingestLists(b)]);
+        await db.query(ingestSql(b), [projectId, ...ingestLists(b)]);
       }),
     ingestOtlp: (projectId: string, p: PreparedOtlp) =>
       guarded(async () => {

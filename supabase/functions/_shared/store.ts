@@ -21,6 +21,12 @@ export interface PromptVersion {
 
 /** The database access of the functions. */
 export interface Store {
+  /**
+   * How this store wants the record lists of a batch: `"rows"` (rows text for
+   * `private.ingest_prepared_rows`, migration 036, the PostgreSQL stores) or JSON (the
+   * default). The handler asks the core for this format.
+   */
+  readonly batchFormat?: "json" | "rows";
   /** The project of an active key with this SHA-256 hex hash, or null. */
   resolveApiKey(keyHash: string): Promise<string | null>;
   /** Writes a prepared batch in one transaction (records, prompt links, then scores). */
@@ -83,6 +89,20 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
 export const INGEST_SQL = `SELECT private.ingest_prepared_batch($1::uuid, $2::text::jsonb, $3::text::jsonb,
   $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb)`;
 
+/**
+ * The rows ingest statement (migration 036): $1 project, $2 sessions, $3 runs, $4 spans,
+ * $5 events as rows text (`prepare_batch(…, "rows")`), then $6 prompt links, $7 scores and
+ * $8 warnings as JSON texts. PostgreSQL splits the rows at about the cost of COPY; a jsonb
+ * parameter is parsed whole first. One statement, one transaction, the same refusals.
+ */
+export const INGEST_ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2::text, $3::text, $4::text,
+  $5::text, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb)`;
+
+/** The ingest statement for the batch's format: INGEST_ROWS_SQL for rows, else INGEST_SQL. */
+export function ingestSql(b: PreparedBatch): string {
+  return b.format === "rows" ? INGEST_ROWS_SQL : INGEST_SQL;
+}
+
 /** The batch's scores as the ingest statement takes them (`[]` when there are none). */
 export function scores(batch: PreparedBatch): string {
   return batch.counts.scores > 0 ? batch.scores : "[]";
@@ -93,7 +113,7 @@ export function warningRows(batch: PreparedBatch): string {
   return batch.warning_rows ?? "[]";
 }
 
-/** The ingest statement's JSON arguments after the project, in INGEST_SQL's order. */
+/** The ingest statement's arguments after the project, in INGEST_SQL's (or INGEST_ROWS_SQL's) order. */
 export function ingestLists(b: PreparedBatch): string[] {
   return [b.sessions, b.runs, b.spans, b.events, b.prompt_links, scores(b), warningRows(b)];
 }
