@@ -983,7 +983,7 @@ impl Writer {
             Value::Bool(true) => out.extend_from_slice(b"true"),
             Value::Bool(false) => out.extend_from_slice(b"false"),
             Value::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-            Value::Double(f) if f.is_finite() => out.extend_from_slice(ryu::Buffer::new().format_finite(*f).as_bytes()),
+            Value::Double(f) if f.is_finite() => double(out, *f),
             Value::Double(f) if f.is_nan() => out.extend_from_slice(b"\"NaN\""),
             Value::Double(f) if *f > 0.0 => out.extend_from_slice(b"\"Infinity\""),
             Value::Double(_) => out.extend_from_slice(b"\"-Infinity\""),
@@ -1224,7 +1224,7 @@ impl Writer {
         if let Some(c) = cost {
             sep(out);
             out.extend_from_slice(b"\"cost_usd\":");
-            out.extend_from_slice(ryu::Buffer::new().format_finite(c).as_bytes());
+            double(out, c);
         }
         if let Some(n) = input {
             sep(out);
@@ -1407,6 +1407,13 @@ impl Writer {
                 }
             }
         }
+    }
+}
+
+/// A finite double as serde_json writes it (`1.5e+300`, not ryu's `1.5e300`).
+fn double(out: &mut Vec<u8>, f: f64) {
+    if serde_json::to_writer(&mut *out, &f).is_err() {
+        out.extend_from_slice(b"null");
     }
 }
 
