@@ -145,7 +145,7 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
     let span_order = crate::order::parents_first(&parents).ok()?;
 
     // Sessions and runs.
-    let mut sessions: Vec<(Uuid, String, (&str, Cow<str>))> = Vec::new();
+    let mut sessions: Vec<SessionOut> = Vec::new();
     let mut session_at: HashMap<Uuid, usize> = HashMap::new();
     let mut runs: Vec<RunOut> = Vec::with_capacity(traces.len());
     for acc in &traces {
@@ -177,44 +177,8 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
         runs.push(RunOut { id: run_id, session_id, session_rank, name, started_at, root: acc.root });
     }
 
-    // Spans (each written on its own, then put parents first) and their events.
-    let mut span_text: Vec<u8> = Vec::with_capacity(body.len());
-    let mut span_ends: Vec<usize> = Vec::with_capacity(order.len());
-    let mut events: Vec<u8> = Vec::with_capacity(body.len() + body.len() / 2);
-    events.push(b'[');
-    let mut event_count = 0usize;
-    let mut k = 0usize;
-    for (t, acc) in traces.iter().enumerate() {
-        let run = &runs[t];
-        let run_text = format_uuid(run.id);
-        for &i in &acc.spans {
-            let it = &items[i];
-            let parent = parents[k].map(|p| span_ids[p]).or_else(|| {
-                has_parent_id(it.span.parent_span_id)
-                    .then(|| derive_id(project, "span", &[it.span.trace_id, it.span.parent_span_id]))
-            });
-            event_count +=
-                w.span(it, span_ids[k], parent, &run_text, acc.root == Some(i), &mut span_text, &mut events)?;
-            span_ends.push(span_text.len());
-            k += 1;
-        }
-    }
-    events.push(b']');
-
-    let counts = Counts {
-        sessions: sessions.len(),
-        runs: runs.len(),
-        spans: order.len(),
-        events: event_count,
-        prompt_links: 0,
-        scores: 0,
-    };
-    if counts.total() > limits.max_records {
-        return None;
-    }
-
-    // The six lists, one after the other.
-    let mut out = Vec::with_capacity(span_text.len() + events.len() + runs.len() * 400 + sessions.len() * 200 + 16);
+    // The six lists, one after the other: sessions, runs, spans parents first, events.
+    let mut out = Vec::with_capacity(body.len() * 3 + traces.len() * 600 + 4096);
     out.push(b'[');
     for (n, (id, created_at, (key, value))) in sessions.iter().enumerate() {
         if n > 0 {
@@ -240,25 +204,55 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
     }
     out.push(b']');
     let e1 = out.len();
+    // Per span (in the mapping's order): its trace and its run's id as text.
+    let run_texts: Vec<_> = runs.iter().map(|r| format_uuid(r.id)).collect();
+    let trace_of_span: Vec<usize> =
+        traces.iter().enumerate().flat_map(|(t, acc)| std::iter::repeat(t).take(acc.spans.len())).collect();
+    let parent_id = |k: usize| {
+        let s = items[order[k]].span;
+        parents[k].map(|p| span_ids[p]).or_else(|| {
+            has_parent_id(s.parent_span_id).then(|| derive_id(project, "span", &[s.trace_id, s.parent_span_id]))
+        })
+    };
     out.push(b'[');
-    for (n, &s) in span_order.iter().enumerate() {
+    for (n, &k) in span_order.iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
-        let start = if s == 0 { 0 } else { span_ends[s - 1] };
-        out.extend_from_slice(&span_text[start..span_ends[s]]);
+        let (i, t) = (order[k], trace_of_span[k]);
+        w.span(&items[i], span_ids[k], parent_id(k), &run_texts[t], &mut out);
     }
     out.push(b']');
     let e2 = out.len();
-    out.extend_from_slice(&events);
+    out.push(b'[');
+    let mut event_count = 0usize;
+    for (k, &i) in order.iter().enumerate() {
+        let t = trace_of_span[k];
+        event_count += w.events(&items[i], span_ids[k], &run_texts[t], traces[t].root == Some(i), &mut out);
+    }
+    out.push(b']');
     let e3 = out.len();
     out.extend_from_slice(b"[][]");
+
+    let counts = Counts {
+        sessions: sessions.len(),
+        runs: runs.len(),
+        spans: order.len(),
+        events: event_count,
+        prompt_links: 0,
+        scores: 0,
+    };
+    if counts.total() > limits.max_records {
+        return None;
+    }
     let ends = [e0, e1, e2, e3, e3 + 2, e3 + 4];
     if w.refused || out.len() + 4096 > limits.max_body_bytes {
         return None;
     }
     let ascii = out.is_ascii();
-    let text = String::from_utf8(out).ok()?;
+    // SAFETY: every byte written is ASCII or part of a `&str` copied whole or split only
+    // at ASCII bytes (escapes), so the buffer is UTF-8 (as in `emit::write`).
+    let text = unsafe { String::from_utf8_unchecked(out) };
 
     let mut trace_runs = Vec::with_capacity(runs.len() * 80 + 2);
     trace_runs.push(b'[');
@@ -288,6 +282,9 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
         errors: Vec::new(),
     })
 }
+
+/// A session: id, `created_at`, and its one metadata key and value.
+type SessionOut<'a> = (Uuid, String, (&'static str, Cow<'a, str>));
 
 struct RunOut<'a> {
     id: Uuid,
@@ -385,6 +382,31 @@ fn as_number(v: &AnyValue) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
+/// The attributes `genai::attribute_messages` turns into messages, in its order.
+const MESSAGE_KEYS: [&str; 5] = [
+    "gen_ai.system_instructions",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+];
+
+/// Per pair: a message attribute (`Attrs::take` passes over a pair without a value,
+/// which stays an attribute).
+fn message_pairs(s: &b::Span) -> Vec<bool> {
+    s.attributes.iter().map(|kv| kv.value.is_some() && MESSAGE_KEYS.contains(&kv.key)).collect()
+}
+
+/// `genai::kind` (the other families' kind attributes are declined).
+fn span_kind(attrs: &[KeyValue]) -> Kind {
+    match get_str(attrs, "gen_ai.operation.name") {
+        Some("chat" | "text_completion" | "generate_content" | "embeddings") => Kind::Model,
+        Some("execute_tool") => Kind::Tool,
+        Some("invoke_agent" | "create_agent") => Kind::Agent,
+        _ => Kind::Custom,
+    }
+}
+
 /// A message found in a span's attributes: read here, or by the reference functions.
 enum Msg<'a> {
     Fast(FastMsg<'a>),
@@ -414,27 +436,16 @@ enum Content<'a> {
 /// The span's message attributes (`genai::attribute_messages`), and which pairs they
 /// used. `None` inside: read by the reference functions instead.
 fn messages<'a>(s: &b::Span<'a>) -> (Vec<Msg<'a>>, Vec<bool>) {
-    const KEYS: [&str; 5] = [
-        "gen_ai.system_instructions",
-        "gen_ai.input.messages",
-        "gen_ai.output.messages",
-        "gen_ai.tool.call.arguments",
-        "gen_ai.tool.call.result",
-    ];
-    let mut used = vec![false; s.attributes.len()];
+    let used = message_pairs(s);
     let mut found: [Option<(usize, &'a str)>; 5] = [None; 5];
     let mut any = false;
     let mut fast = true;
-    for (p, kv) in s.attributes.iter().enumerate() {
-        if let Some(k) = KEYS.iter().position(|k| *k == kv.key) {
-            // `Attrs::take` passes over a pair without a value (it stays an attribute).
-            let Some(v) = kv.value.as_ref() else { continue };
-            used[p] = true;
-            any = true;
-            match as_str(v) {
-                Some(text) => found[k] = Some((p, text)),
-                None => fast = false,
-            }
+    for (p, kv) in s.attributes.iter().enumerate().filter(|(p, _)| used[*p]) {
+        let Some(k) = MESSAGE_KEYS.iter().position(|k| *k == kv.key) else { continue };
+        any = true;
+        match kv.value.as_ref().and_then(as_str) {
+            Some(text) => found[k] = Some((p, text)),
+            None => fast = false,
         }
     }
     if !any {
@@ -837,6 +848,37 @@ struct Writer {
     max_string: usize,
     refused: bool,
     project: Uuid,
+    clock: Clock,
+}
+
+/// `value::rfc3339_micros`, remembering the last second's date and time: the spans of a
+/// request mostly start and end within the same few seconds.
+#[derive(Default)]
+struct Clock {
+    second: Option<u64>,
+    /// `YYYY-MM-DDTHH:MM:SS.` of `second`.
+    prefix: String,
+}
+
+impl Clock {
+    fn text(&mut self, unix_nanos: u64) -> String {
+        let second = unix_nanos / 1_000_000_000;
+        if self.second != Some(second) {
+            let full = rfc3339_micros(unix_nanos);
+            self.prefix.clear();
+            self.prefix.push_str(&full[..full.len() - 7]);
+            self.second = Some(second);
+            return full;
+        }
+        let micros = (unix_nanos % 1_000_000_000 / 1_000) as u32;
+        let mut text = String::with_capacity(self.prefix.len() + 7);
+        text.push_str(&self.prefix);
+        for k in (0..6).rev() {
+            text.push(char::from(b'0' + (micros / 10u32.pow(k) % 10) as u8));
+        }
+        text.push('Z');
+        text
+    }
 }
 
 impl Writer {
@@ -844,7 +886,7 @@ impl Writer {
         let mut project_piece = b",\"project_id\":\"".to_vec();
         project_piece.extend_from_slice(format_uuid(project).as_bytes());
         project_piece.push(b'"');
-        Writer { project_piece, max_string, refused: false, project }
+        Writer { project_piece, max_string, refused: false, project, clock: Clock::default() }
     }
 
     /// `{"id":"…","project_id":"…"`.
@@ -1075,40 +1117,39 @@ impl Writer {
         }
     }
 
-    /// Writes one span into `spans` and its message events into `events`; returns how
-    /// many events.
-    #[allow(clippy::too_many_arguments)]
-    fn span(
-        &mut self,
-        it: &Item,
-        id: Uuid,
-        parent: Option<Uuid>,
-        run_text: &str,
-        is_root: bool,
-        spans: &mut Vec<u8>,
-        events: &mut Vec<u8>,
-    ) -> Option<usize> {
+    /// The message events of one span (in `out`, after a comma unless first); returns how
+    /// many.
+    fn events(&mut self, it: &Item, id: Uuid, run_text: &str, is_root: bool, out: &mut Vec<u8>) -> usize {
         let s = it.span;
-        let attrs = &s.attributes[..];
-        let kind = match get_str(attrs, "gen_ai.operation.name") {
-            Some("chat" | "text_completion" | "generate_content" | "embeddings") => Kind::Model,
-            Some("execute_tool") => Kind::Tool,
-            Some("invoke_agent" | "create_agent") => Kind::Agent,
-            _ => Kind::Custom,
-        };
+        let (msgs, _) = messages(s);
+        if msgs.is_empty() {
+            return 0;
+        }
+        let kind = span_kind(&s.attributes);
         let id_text = format_uuid(id);
-        let (msgs, used) = messages(s);
         let start = s.start_time_unix_nano;
         let end = if s.end_time_unix_nano == 0 { start } else { s.end_time_unix_nano };
-        let (start_text, end_text) = (rfc3339_micros(start), rfc3339_micros(end));
+        let (start_text, end_text) = (self.clock.text(start), self.clock.text(end));
         let count = msgs.len();
         for (n, m) in msgs.into_iter().enumerate() {
-            if events.len() > 1 {
-                events.push(b',');
+            if out.last() != Some(&b'[') {
+                out.push(b',');
             }
-            self.event(events, s, n, m, kind, is_root, run_text, &id_text, &start_text, &end_text);
+            self.event(out, s, n, m, kind, is_root, run_text, &id_text, &start_text, &end_text);
         }
+        count
+    }
 
+    /// Writes one span record.
+    fn span(&mut self, it: &Item, id: Uuid, parent: Option<Uuid>, run_text: &str, spans: &mut Vec<u8>) {
+        let s = it.span;
+        let attrs = &s.attributes[..];
+        let kind = span_kind(attrs);
+        let id_text = format_uuid(id);
+        let used = message_pairs(s);
+        let start = s.start_time_unix_nano;
+        let end = if s.end_time_unix_nano == 0 { start } else { s.end_time_unix_nano };
+        let (start_text, end_text) = (self.clock.text(start), self.clock.text(end));
         spans.extend_from_slice(b"{\"id\":\"");
         spans.extend_from_slice(id_text.as_bytes());
         spans.push(b'"');
@@ -1182,7 +1223,6 @@ impl Writer {
             self.pairs(spans, &r.attributes, false, 1);
         }
         spans.extend_from_slice(b"}}");
-        Some(count)
     }
 
     /// The derived keys (`genai::usage` and `map::otel_facts`), in the sorted order of
@@ -1299,7 +1339,14 @@ impl Writer {
                 Msg::Fast(f) => {
                     let source: String = match f.index {
                         None => f.source.to_string(),
-                        Some(i) => format!("{}[{i}]", f.source),
+                        Some(i) => {
+                            let mut text = String::with_capacity(f.source.len() + 6);
+                            text.push_str(&f.source);
+                            text.push('[');
+                            text.push_str(itoa::Buffer::new().format(i));
+                            text.push(']');
+                            text
+                        }
                     };
                     (source, f.explicit, f.role.as_deref(), f.direction)
                 }
