@@ -748,7 +748,7 @@ fn utf8_width(rest: &[u8]) -> Option<usize> {
 /// bytes is left to the caller.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn skim(rest: &[u8]) -> usize {
+pub(crate) fn skim(rest: &[u8]) -> usize {
     use core::arch::wasm32::{u64x2, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
     let (quote, backslash, space) = (u8x16_splat(b'"'), u8x16_splat(b'\\'), u8x16_splat(0x20));
     let mut k = 0;
@@ -773,7 +773,7 @@ fn skim(rest: &[u8]) -> usize {
 /// a tail of fewer than sixteen bytes is left to the caller.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn skim(rest: &[u8]) -> usize {
+pub(crate) fn skim(rest: &[u8]) -> usize {
     let mut k = 0;
     while let Some(block) = rest.get(k..k + 16) {
         let (lo, hi) = block.split_at(8);

@@ -355,11 +355,16 @@ fn session_value<'a>(s: &SpanRef<'a>) -> Option<&'a str> {
 
 /// A root span has no parent id (empty, or all zeros as some exporters write it).
 fn has_parent(s: &Span) -> bool {
-    s.parent_span_id.iter().any(|&b| b != 0)
+    has_parent_id(&s.parent_span_id)
+}
+
+/// A parent id that names a parent (not empty, not all zeros).
+pub(super) fn has_parent_id(id: &[u8]) -> bool {
+    id.iter().any(|&b| b != 0)
 }
 
 /// OTel requires a span name; NorthStar requires a non-empty one.
-fn non_empty_name(name: &str) -> &str {
+pub(super) fn non_empty_name(name: &str) -> &str {
     if name.is_empty() {
         "(unnamed span)"
     } else {
@@ -406,7 +411,7 @@ fn status_and_error(s: &Span) -> (&'static str, Option<Json>) {
     ("error", Some(Json::Object(error)))
 }
 
-const SPAN_KINDS: [&str; 6] = ["unspecified", "internal", "server", "client", "producer", "consumer"];
+pub(super) const SPAN_KINDS: [&str; 6] = ["unspecified", "internal", "server", "client", "producer", "consumer"];
 
 #[allow(clippy::too_many_arguments)]
 fn map_span<'a>(
@@ -533,23 +538,34 @@ fn map_span<'a>(
 /// The NorthStar event type of a message: the convention's explicit type, else its role,
 /// else what a payload of this kind of span is.
 fn event_type(m: &Message, kind: Kind, is_root: bool) -> &'static str {
-    match m.explicit {
+    event_type_of(m.explicit, m.role.as_deref(), m.direction, kind, is_root)
+}
+
+/// [`event_type`] from the parts of a message it reads (shared with the fast path).
+pub(super) fn event_type_of(
+    explicit: Option<Explicit>,
+    role: Option<&str>,
+    direction: Direction,
+    kind: Kind,
+    is_root: bool,
+) -> &'static str {
+    match explicit {
         Some(Explicit::ToolArguments) => return "tool_arguments",
         Some(Explicit::ToolResult) => return "tool_result",
         None => {}
     }
     let agentish = kind == Kind::Agent || is_root;
-    if let Some(role) = &m.role {
+    if let Some(role) = role {
         return match normal_role(role) {
             "system" => "system_message",
             "user" => "user_input",
-            "assistant" if m.direction == Direction::Output && agentish && kind != Kind::Model => "final_response",
+            "assistant" if direction == Direction::Output && agentish && kind != Kind::Model => "final_response",
             "assistant" => "assistant_message",
             "tool" => "tool_result",
             _ => "custom",
         };
     }
-    match (kind, m.direction) {
+    match (kind, direction) {
         (Kind::Tool, Direction::Input) => "tool_arguments",
         (Kind::Tool, Direction::Output) => "tool_result",
         (Kind::Model, Direction::Input) => "user_input",

@@ -8,6 +8,8 @@
 //! nothing in it can be read, or every span is refused.
 
 mod attrs;
+pub mod borrowed;
+mod fast;
 mod genai;
 mod map;
 mod openinference;
@@ -109,7 +111,7 @@ impl OtlpRejection {
 }
 
 /// An OTLP request prepared for the database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PreparedOtlp {
     /// The six lists, as `prepare_batch` makes them.
     pub batch: PreparedBatch,
@@ -155,8 +157,39 @@ pub fn prepare_otlp(
             format!("Request body exceeds the limit of {} bytes", limits.max_body_bytes),
         ));
     }
+    if encoding == Encoding::Protobuf {
+        if let Some(prepared) = fast::prepare(body, project_id, limits) {
+            return Ok(prepared);
+        }
+    }
     let request = decode(body, encoding)?;
     prepare_request(&request, project_id, limits)
+}
+
+/// `prepare_otlp` without its fast path: prost, `map`, `prepare_batch`. The reference the
+/// fast path is tested against.
+pub fn prepare_otlp_reference(
+    body: &[u8],
+    content_type: &str,
+    project_id: Uuid,
+    limits: &Limits,
+) -> Result<PreparedOtlp, OtlpRejection> {
+    let encoding = Encoding::from_content_type(content_type)
+        .ok_or_else(|| OtlpRejection::single(415, "unsupported_content_type", "unsupported".into()))?;
+    if body.len() > limits.max_body_bytes {
+        return Err(OtlpRejection::single(413, "body_too_large", "too large".into()));
+    }
+    let request = decode(body, encoding)?;
+    prepare_request(&request, project_id, limits)
+}
+
+/// The fast path alone on a protobuf body: the prepared request, or `None` where
+/// `prepare_otlp` takes the reference path.
+pub fn prepare_protobuf_fast(body: &[u8], project_id: Uuid, limits: &Limits) -> Option<PreparedOtlp> {
+    if body.len() > limits.max_body_bytes {
+        return None;
+    }
+    fast::prepare(body, project_id, limits)
 }
 
 /// The request, read in its encoding.
@@ -321,4 +354,20 @@ fn code_text(code: crate::violation::Code) -> String {
         Ok(serde_json::Value::String(s)) => s,
         _ => "invalid".into(),
     }
+}
+
+/// For `examples/otlp_phases.rs` only: the NorthStar batch body the mapping writes for a
+/// decoded request (every span listed, ids not checked).
+#[doc(hidden)]
+pub fn mapped_body(request: &wire::ExportTraceServiceRequest, project_id: Uuid) -> Vec<u8> {
+    let mut spans = Vec::new();
+    for rs in &request.resource_spans {
+        for ss in &rs.scope_spans {
+            for span in &ss.spans {
+                spans.push(map::SpanRef { resource: rs.resource.as_ref(), scope: ss.scope.as_ref(), span });
+            }
+        }
+    }
+    let all: Vec<usize> = (0..spans.len()).collect();
+    map::map_spans(&spans, &all, project_id).body
 }
