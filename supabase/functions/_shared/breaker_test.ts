@@ -105,3 +105,15 @@ Deno.test("the wait for a free slot is bounded; a statement timeout does not ope
     await store.close();
   }
 });
+
+Deno.test("the breaker keeps the store's batch format (the handler asks the core for it)", async () => {
+  for (const batchFormat of ["rows", undefined] as const) {
+    const inner = Object.assign(new ControlledStore(), { batchFormat });
+    const store = withCircuitBreaker(inner, { probe: () => Promise.resolve() });
+    try {
+      assert.equal(store.batchFormat, batchFormat);
+    } finally {
+      await store.close();
+    }
+  }
+});
