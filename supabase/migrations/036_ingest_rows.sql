@@ -99,18 +99,168 @@ BEGIN
 END;
 $fn$;
 
+-- The fast path (see the header): writes every row of the batch, then checks every rule of
+-- 027 on what it wrote and the stored rows it names; raises when one is broken, so that the
+-- caller's subtransaction rolls the writes back and the reference decides. Its own planner
+-- settings stay here, off the reference's plans. SECURITY INVOKER: called by ingest_rows (as
+-- the owner); nobody else holds EXECUTE.
+CREATE FUNCTION private.ingest_rows_fast(p_project_id uuid, p_sessions text, p_runs text, p_spans text,
+  p_events text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = ''
+-- Every table access is a primary-key probe for ids the batch names (027 says why).
+SET enable_seqscan = off
+-- The checks join lists of thousands of rows that the planner estimates at 1,000 (a
+-- function's default): it picks merge joins, sorting both sides; a hash join costs half.
+SET enable_mergejoin = off
+-- string_to_table keeps a list's lines in a tuplestore, which goes to disk past work_mem
+-- (4 MB by default: the events of a 10,000-record batch). In memory it costs half.
+SET work_mem = '64MB'
+-- The plan does not depend on the values (a project id, four texts): planned once per
+-- connection, not for each of its first five calls as plpgsql does by default.
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+  v_fast boolean;
+BEGIN
+  -- The lists are never assigned to (a copy of megabytes); a NULL one is read as no rows.
+  WITH
+  -- Sessions and runs (few) are parsed once, here; a row with the wrong number of fields
+  -- gets a NULL id, which the checks refuse.
+  ses AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(a) = 4 THEN nullif(a[1], '')::uuid END AS id,
+      nullif(a[2], '')::timestamptz AS created_at, nullif(a[3], '')::timestamptz AS ended_at,
+      nullif(nullif(a[4], '')::jsonb, 'null') AS metadata
+    FROM string_to_table(p_sessions, E'\n') AS l, string_to_array(l, E'\t') AS a),
+  run AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(a) = 8 THEN nullif(a[1], '')::uuid END AS id, nullif(a[2], '')::uuid AS session_id,
+      nullif(a[3], '')::jsonb #>> '{}' AS name, nullif(a[4], '')::timestamptz AS started_at,
+      nullif(a[5], '')::timestamptz AS ended_at, nullif(a[6], '') AS status,
+      nullif(nullif(a[7], '')::jsonb, 'null') AS error, nullif(nullif(a[8], '')::jsonb, 'null') AS metadata
+    FROM string_to_table(p_runs, E'\n') AS l, string_to_array(l, E'\t') AS a),
+  -- Spans and events: plain INSERTs straight from the text (required fields cast without
+  -- nullif: an empty one fails the cast, or the column's NOT NULL). Only their keys are
+  -- kept, for the checks.
+  sp_new AS (
+    INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
+      error, iteration, attributes)
+    SELECT CASE WHEN cardinality(a) = 11 THEN a[1]::uuid END, a[2]::uuid, p_project_id, nullif(a[3], '')::uuid,
+      a[4], a[5]::jsonb #>> '{}', a[6]::timestamptz, nullif(a[7], '')::timestamptz, a[8],
+      nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
+      COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
+    FROM string_to_table(p_spans, E'\n') AS l, string_to_array(l, E'\t') AS a
+    RETURNING id, run_id, parent_span_id),
+  ev_new AS (
+    INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
+    SELECT CASE WHEN cardinality(a) = 7 THEN a[1]::uuid END, a[2]::uuid, nullif(a[3], '')::uuid, p_project_id,
+      a[4], a[5]::timestamptz, COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb),
+      COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
+    FROM string_to_table(p_events, E'\n') AS l, string_to_array(l, E'\t') AS a
+    RETURNING run_id, span_id),
+  -- The spans numbered in the order they were inserted (the list's): any numbering in
+  -- which every in-batch parent comes first proves the new links acyclic.
+  sp_num AS (SELECT s.id, s.run_id, s.parent_span_id, row_number() OVER () AS n FROM sp_new s),
+  -- The runs the spans and events name, each once.
+  run_ref AS MATERIALIZED (SELECT s.run_id AS id FROM sp_new s UNION SELECT e.run_id FROM ev_new e),
+  -- Each span reference (a span's parent, which must come earlier, and an event's span)
+  -- with the span of the batch it names, if any.
+  sp_ref AS MATERIALIZED (
+    SELECT x.ref, x.run_id, x.n, s.run_id AS batch_run, s.n AS batch_n
+    FROM (SELECT c.parent_span_id AS ref, c.run_id, c.n FROM sp_num c WHERE c.parent_span_id IS NOT NULL
+      UNION ALL SELECT e.span_id, e.run_id, NULL FROM ev_new e WHERE e.span_id IS NOT NULL) x
+    LEFT JOIN sp_num s ON s.id = x.ref),
+  -- What is stored: primary-key probes (sessions_pkey, runs_pkey, spans_pkey) of the ids
+  -- the batch names. Sessions and runs are locked as a foreign key's check would lock them:
+  -- a concurrent delete waits for this batch (029), or has happened and the row is new.
+  ses_old AS (
+    SELECT t.id, t.project_id FROM private.sessions t
+    WHERE t.id = ANY (ARRAY(SELECT s.id FROM ses s UNION SELECT r.session_id FROM run r))
+    FOR KEY SHARE),
+  run_old AS (
+    SELECT t.id, t.project_id FROM private.runs t
+    WHERE t.id = ANY (ARRAY(SELECT r.id FROM run r UNION SELECT x.id FROM run_ref x))
+    FOR KEY SHARE),
+  -- Stored parents and event spans: only the ids the batch does not hold (usually none).
+  sp_old AS (
+    SELECT t.id, t.project_id, t.run_id FROM private.spans t
+    WHERE t.id = ANY (ARRAY(SELECT x.ref FROM sp_ref x WHERE x.batch_run IS NULL))),
+  ses_ins AS (
+    INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
+    SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb)
+    FROM ses s WHERE NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = s.id)),
+  -- 027's merge of a stored session, writing only the rows it changes.
+  ses_upd AS (
+    UPDATE private.sessions t SET ended_at = COALESCE(s.ended_at, t.ended_at),
+      metadata = t.metadata || COALESCE(s.metadata, '{}'::jsonb)
+    FROM ses s
+    WHERE t.id = ANY (ARRAY(SELECT o.id FROM ses_old o WHERE o.project_id = p_project_id)) AND t.id = s.id
+      AND (t.ended_at IS DISTINCT FROM COALESCE(s.ended_at, t.ended_at)
+        OR t.metadata <> t.metadata || COALESCE(s.metadata, '{}'::jsonb))),
+  run_ins AS (
+    INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
+    SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
+      COALESCE(r.metadata, '{}'::jsonb)
+    FROM run r WHERE NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = r.id)),
+  -- 027's merge of a stored run (status never moves back to running).
+  run_upd AS (
+    UPDATE private.runs t SET ended_at = COALESCE(r.ended_at, t.ended_at),
+      status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
+      error = COALESCE(r.error, t.error), metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
+    FROM run r
+    WHERE t.id = ANY (ARRAY(SELECT o.id FROM run_old o JOIN run b ON b.id = o.id WHERE o.project_id = p_project_id))
+      AND t.id = r.id
+      AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
+        OR t.status <> CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END
+        OR t.error IS DISTINCT FROM COALESCE(r.error, t.error)
+        OR t.metadata <> t.metadata || COALESCE(r.metadata, '{}'::jsonb)))
+  -- Every rule of 027, on the rows just written and the stored rows they name. count(*),
+  -- not EXISTS: an EXISTS is planned for its first row (a nested loop).
+  SELECT (SELECT count(*) FROM private.projects p WHERE p.id = p_project_id) = 1
+    -- The record ceiling.
+    AND (SELECT count(*) FROM ses) + (SELECT count(*) FROM run) + (SELECT count(*) FROM sp_num)
+      + (SELECT count(*) FROM ev_new) <= private.max_batch_records()
+    -- Stored rows the batch names are the project's (a session, run or span of the batch,
+    -- or one it refers to).
+    AND (SELECT count(*) FROM ses_old o WHERE o.project_id <> p_project_id) = 0
+    AND (SELECT count(*) FROM run_old o WHERE o.project_id <> p_project_id) = 0
+    AND (SELECT count(*) FROM sp_old o WHERE o.project_id <> p_project_id) = 0
+    -- Sessions and runs: complete (stored ones too: an UPDATE checks no NOT NULL), each
+    -- once. Spans and events are all new: their columns' NOT NULL and the primary keys
+    -- did the same.
+    AND (SELECT count(*) FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL) = 0
+    AND (SELECT count(*) - count(DISTINCT s.id) FROM ses s) = 0
+    AND (SELECT count(*) FROM run r WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL
+      OR r.started_at IS NULL OR r.status IS NULL) = 0
+    AND (SELECT count(*) - count(DISTINCT r.id) FROM run r) = 0
+    -- A run's session: in the batch or stored.
+    AND (SELECT count(*) FROM run r
+      WHERE NOT EXISTS (SELECT 1 FROM ses s WHERE s.id = r.session_id)
+        AND NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = r.session_id)) = 0
+    -- A span's and an event's run: in the batch or stored.
+    AND (SELECT count(*) FROM run_ref x
+      WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = x.id)
+        AND NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = x.id)) = 0
+    -- A parent: an earlier span of the batch in the same run, or a stored span of the run.
+    -- An event's span: a span of the batch or a stored one, of the event's run.
+    AND (SELECT count(*) FROM sp_ref x LEFT JOIN sp_old o ON o.id = x.ref
+      WHERE NOT (COALESCE(x.batch_run = x.run_id AND (x.n IS NULL OR x.batch_n < x.n), false)
+        OR COALESCE(o.run_id = x.run_id, false))) = 0
+  INTO v_fast;
+  IF NOT v_fast THEN
+    RAISE EXCEPTION 'not for the fast path';
+  END IF;
+END;
+$fn$;
+
 -- The records of a batch given as rows text, and its prompt links: the fast path, or the
 -- reference (see the header). Same result as private.ingest_batch_with_prompt_links on the
 -- same records: the same rows, or the same error.
 CREATE FUNCTION private.ingest_rows(p_project_id uuid, p_sessions text, p_runs text, p_spans text, p_events text,
   p_prompt_links jsonb DEFAULT '[]'::jsonb)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
--- Every table access is a primary-key probe for ids the batch names (027 says why).
-SET enable_seqscan = off
-AS $fn$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $fn$
 DECLARE
-  v_fast boolean := false;
+  v_fast boolean;
   v_count bigint;
   v_sessions jsonb;
   v_runs jsonb;
@@ -119,146 +269,9 @@ DECLARE
   v_shaped boolean;
   v_problem text;
 BEGIN
-  p_sessions := COALESCE(p_sessions, '');
-  p_runs := COALESCE(p_runs, '');
-  p_spans := COALESCE(p_spans, '');
-  p_events := COALESCE(p_events, '');
-
-  -- The fast path: write, then check; a broken rule rolls the writes back (and so does any
-  -- error), and the reference below decides.
   BEGIN
-    WITH
-    -- Sessions and runs (few) are parsed once, here; a row with the wrong number of fields
-    -- gets a NULL id, which the checks refuse.
-    ses AS MATERIALIZED (
-      SELECT CASE WHEN cardinality(a) = 4 THEN nullif(a[1], '')::uuid END AS id,
-        nullif(a[2], '')::timestamptz AS created_at, nullif(a[3], '')::timestamptz AS ended_at,
-        nullif(nullif(a[4], '')::jsonb, 'null') AS metadata
-      FROM string_to_table(p_sessions, E'\n') AS l, string_to_array(l, E'\t') AS a),
-    run AS MATERIALIZED (
-      SELECT CASE WHEN cardinality(a) = 8 THEN nullif(a[1], '')::uuid END AS id, nullif(a[2], '')::uuid AS session_id,
-        nullif(a[3], '')::jsonb #>> '{}' AS name, nullif(a[4], '')::timestamptz AS started_at,
-        nullif(a[5], '')::timestamptz AS ended_at, nullif(a[6], '') AS status,
-        nullif(nullif(a[7], '')::jsonb, 'null') AS error, nullif(nullif(a[8], '')::jsonb, 'null') AS metadata
-      FROM string_to_table(p_runs, E'\n') AS l, string_to_array(l, E'\t') AS a),
-    -- Spans and events: plain INSERTs straight from the text (required fields cast without
-    -- nullif: an empty one fails the cast, or the column's NOT NULL). Only their keys are
-    -- kept, for the checks.
-    sp_new AS (
-      INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
-        error, iteration, attributes)
-      SELECT CASE WHEN cardinality(a) = 11 THEN a[1]::uuid END, a[2]::uuid, p_project_id, nullif(a[3], '')::uuid,
-        a[4], a[5]::jsonb #>> '{}', a[6]::timestamptz, nullif(a[7], '')::timestamptz, a[8],
-        nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
-        COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
-      FROM string_to_table(p_spans, E'\n') AS l, string_to_array(l, E'\t') AS a
-      RETURNING id, run_id, parent_span_id),
-    ev_new AS (
-      INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
-      SELECT CASE WHEN cardinality(a) = 7 THEN a[1]::uuid END, a[2]::uuid, nullif(a[3], '')::uuid, p_project_id,
-        a[4], a[5]::timestamptz, COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb),
-        COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
-      FROM string_to_table(p_events, E'\n') AS l, string_to_array(l, E'\t') AS a
-      RETURNING id, run_id, span_id),
-    -- The spans numbered in the order they were inserted (the list's): any numbering in
-    -- which every in-batch parent comes first proves the new links acyclic.
-    sp_num AS (SELECT s.id, s.run_id, s.parent_span_id, row_number() OVER () AS n FROM sp_new s),
-    -- What is stored: primary-key probes (sessions_pkey, runs_pkey, spans_pkey) of the ids
-    -- the batch names. Sessions and runs are locked as a foreign key's check would lock them:
-    -- a concurrent delete waits for this batch (029), or has happened and the row is new.
-    ses_old AS (
-      SELECT t.id, t.project_id FROM private.sessions t
-      WHERE t.id = ANY (ARRAY(SELECT s.id FROM ses s UNION SELECT r.session_id FROM run r))
-      FOR KEY SHARE),
-    run_old AS (
-      SELECT t.id, t.project_id FROM private.runs t
-      WHERE t.id = ANY (ARRAY(SELECT r.id FROM run r UNION SELECT s.run_id FROM sp_new s
-        UNION SELECT e.run_id FROM ev_new e))
-      FOR KEY SHARE),
-    -- Stored parents and event spans: only the ids the batch does not hold.
-    sp_old AS (
-      SELECT t.id, t.project_id, t.run_id FROM private.spans t
-      WHERE t.id = ANY (ARRAY(
-        (SELECT s.parent_span_id FROM sp_new s WHERE s.parent_span_id IS NOT NULL
-         UNION SELECT e.span_id FROM ev_new e WHERE e.span_id IS NOT NULL)
-        EXCEPT SELECT s.id FROM sp_new s))),
-    ses_ins AS (
-      INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
-      SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb)
-      FROM ses s WHERE NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = s.id)),
-    -- 027's merge of a stored session, writing only the rows it changes.
-    ses_upd AS (
-      UPDATE private.sessions t SET ended_at = COALESCE(s.ended_at, t.ended_at),
-        metadata = t.metadata || COALESCE(s.metadata, '{}'::jsonb)
-      FROM ses s
-      WHERE t.id = ANY (ARRAY(SELECT o.id FROM ses_old o WHERE o.project_id = p_project_id)) AND t.id = s.id
-        AND (t.ended_at IS DISTINCT FROM COALESCE(s.ended_at, t.ended_at)
-          OR t.metadata <> t.metadata || COALESCE(s.metadata, '{}'::jsonb))),
-    run_ins AS (
-      INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
-      SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
-        COALESCE(r.metadata, '{}'::jsonb)
-      FROM run r WHERE NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = r.id)),
-    -- 027's merge of a stored run (status never moves back to running).
-    run_upd AS (
-      UPDATE private.runs t SET ended_at = COALESCE(r.ended_at, t.ended_at),
-        status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
-        error = COALESCE(r.error, t.error), metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
-      FROM run r
-      WHERE t.id = ANY (ARRAY(SELECT o.id FROM run_old o JOIN run b ON b.id = o.id WHERE o.project_id = p_project_id))
-        AND t.id = r.id
-        AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
-          OR t.status <> CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END
-          OR t.error IS DISTINCT FROM COALESCE(r.error, t.error)
-          OR t.metadata <> t.metadata || COALESCE(r.metadata, '{}'::jsonb)))
-    -- Every rule of 027, on the rows just written and the stored rows they name. count(*),
-    -- not EXISTS: an EXISTS is planned for its first row (a nested loop).
-    SELECT (SELECT count(*) FROM private.projects p WHERE p.id = p_project_id) = 1
-      -- The record ceiling.
-      AND (SELECT count(*) FROM ses) + (SELECT count(*) FROM run) + (SELECT count(*) FROM sp_num)
-        + (SELECT count(*) FROM ev_new) <= private.max_batch_records()
-      -- Stored rows the batch names are the project's (a session, run or span of the batch,
-      -- or one it refers to).
-      AND (SELECT count(*) FROM ses_old o WHERE o.project_id <> p_project_id) = 0
-      AND (SELECT count(*) FROM run_old o WHERE o.project_id <> p_project_id) = 0
-      AND (SELECT count(*) FROM sp_old o WHERE o.project_id <> p_project_id) = 0
-      -- Sessions and runs: complete (stored ones too: an UPDATE checks no NOT NULL), each
-      -- once. Spans and events are all new: their columns' NOT NULL and the primary keys
-      -- did the same.
-      AND (SELECT count(*) FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL) = 0
-      AND (SELECT count(*) - count(DISTINCT s.id) FROM ses s) = 0
-      AND (SELECT count(*) FROM run r WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL
-        OR r.started_at IS NULL OR r.status IS NULL) = 0
-      AND (SELECT count(*) - count(DISTINCT r.id) FROM run r) = 0
-      -- A run's session: in the batch or stored.
-      AND (SELECT count(*) FROM run r
-        WHERE NOT EXISTS (SELECT 1 FROM ses s WHERE s.id = r.session_id)
-          AND NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = r.session_id)) = 0
-      -- A span's and an event's run: in the batch or stored.
-      AND (SELECT count(*) FROM sp_num s
-        WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = s.run_id)
-          AND NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = s.run_id)) = 0
-      AND (SELECT count(*) FROM ev_new e
-        WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = e.run_id)
-          AND NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = e.run_id)) = 0
-      -- A parent: an earlier span of the batch in the same run, or a stored span of the run.
-      AND (SELECT count(*) FROM sp_num c
-          LEFT JOIN sp_num p ON p.id = c.parent_span_id
-          LEFT JOIN sp_old o ON o.id = c.parent_span_id
-        WHERE c.parent_span_id IS NOT NULL
-          AND NOT (p.id IS NOT NULL AND p.run_id = c.run_id AND p.n < c.n)
-          AND NOT (o.id IS NOT NULL AND o.run_id = c.run_id)) = 0
-      -- An event's span: a span of the batch or a stored one, of the event's run.
-      AND (SELECT count(*) FROM ev_new e
-          LEFT JOIN sp_num s ON s.id = e.span_id
-          LEFT JOIN sp_old o ON o.id = e.span_id
-        WHERE e.span_id IS NOT NULL
-          AND NOT (s.id IS NOT NULL AND s.run_id = e.run_id)
-          AND NOT (o.id IS NOT NULL AND o.run_id = e.run_id)) = 0
-    INTO v_fast;
-    IF NOT v_fast THEN
-      RAISE EXCEPTION 'not for the fast path';
-    END IF;
+    PERFORM private.ingest_rows_fast(p_project_id, p_sessions, p_runs, p_spans, p_events);
+    v_fast := true;
   EXCEPTION WHEN OTHERS THEN
     -- Rolled back: the reference decides (a statement timeout is not caught here).
     v_fast := false;
@@ -373,7 +386,8 @@ COMMENT ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb) IS
 COMMENT ON FUNCTION private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) IS
   'The ingest endpoint''s one statement on rows text: ingest_rows (records, links), then dashboard_bulk_create_scores unless the scores are [], then record_ingest_warnings unless the warnings are [].';
 
-REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text),
+  private.ingest_rows_fast(uuid, text, text, text, text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
   private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
