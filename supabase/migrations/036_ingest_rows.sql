@@ -303,7 +303,7 @@ BEGIN
           'created_at', nullif(a[2], ''), 'ended_at', nullif(a[3], '')))
         || CASE WHEN a[4] = '' THEN '{}'::jsonb ELSE jsonb_build_object('metadata', a[4]::jsonb) END
         ORDER BY l.n), '[]'::jsonb),
-      bool_and(cardinality(a) = 4)
+      COALESCE(bool_and(cardinality(a) = 4), true)
     INTO v_sessions, v_shaped
     FROM string_to_table(p_sessions, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
     IF v_shaped THEN
@@ -314,7 +314,7 @@ BEGIN
           || CASE WHEN a[7] = '' THEN '{}'::jsonb ELSE jsonb_build_object('error', a[7]::jsonb) END
           || CASE WHEN a[8] = '' THEN '{}'::jsonb ELSE jsonb_build_object('metadata', a[8]::jsonb) END
           ORDER BY l.n), '[]'::jsonb),
-        bool_and(cardinality(a) = 8)
+        COALESCE(bool_and(cardinality(a) = 8), true)
       INTO v_runs, v_shaped
       FROM string_to_table(p_runs, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
     END IF;
@@ -327,7 +327,7 @@ BEGIN
           || CASE WHEN a[9] = '' THEN '{}'::jsonb ELSE jsonb_build_object('error', a[9]::jsonb) END
           || CASE WHEN a[11] = '' THEN '{}'::jsonb ELSE jsonb_build_object('attributes', a[11]::jsonb) END
           ORDER BY l.n), '[]'::jsonb),
-        bool_and(cardinality(a) = 11)
+        COALESCE(bool_and(cardinality(a) = 11), true)
       INTO v_spans, v_shaped
       FROM string_to_table(p_spans, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
     END IF;
@@ -338,12 +338,11 @@ BEGIN
           || CASE WHEN a[6] = '' THEN '{}'::jsonb ELSE jsonb_build_object('content', a[6]::jsonb) END
           || CASE WHEN a[7] = '' THEN '{}'::jsonb ELSE jsonb_build_object('attributes', a[7]::jsonb) END
           ORDER BY l.n), '[]'::jsonb),
-        bool_and(cardinality(a) = 7)
+        COALESCE(bool_and(cardinality(a) = 7), true)
       INTO v_events, v_shaped
       FROM string_to_table(p_events, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
     END IF;
-    -- bool_and of no rows is NULL: an empty list is well shaped.
-    IF v_shaped IS FALSE THEN
+    IF NOT v_shaped THEN
       RAISE EXCEPTION '%', private.ingest_rows_problem(p_sessions, p_runs, p_spans, p_events)
         USING ERRCODE = 'invalid_text_representation';
     END IF;
