@@ -99,6 +99,14 @@ BEGIN
 END;
 $fn$;
 
+-- The id of a list's first row, or NULL when it does not start with a uuid (never raises).
+CREATE FUNCTION private.ingest_rows_first_id(p_rows text)
+RETURNS uuid
+LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
+  SELECT CASE WHEN substr(p_rows, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
+    THEN substr(p_rows, 1, 36)::uuid END
+$$;
+
 -- The fast path (see the header): writes every row of the batch, then checks every rule of
 -- 027 on what it wrote and the stored rows it names; raises when one is broken, so that the
 -- caller's subtransaction rolls the writes back and the reference decides. Its own planner
@@ -258,7 +266,10 @@ $fn$;
 CREATE FUNCTION private.ingest_rows(p_project_id uuid, p_sessions text, p_runs text, p_spans text, p_events text,
   p_prompt_links jsonb DEFAULT '[]'::jsonb)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $fn$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
+-- Its own probes too are primary-key probes (the reference sets the same).
+SET enable_seqscan = off
+AS $fn$
 DECLARE
   v_fast boolean;
   v_count bigint;
@@ -267,15 +278,24 @@ DECLARE
   v_spans jsonb;
   v_events jsonb;
   v_shaped boolean;
+  v_text text;
   v_problem text;
 BEGIN
-  BEGIN
-    PERFORM private.ingest_rows_fast(p_project_id, p_sessions, p_runs, p_spans, p_events);
-    v_fast := true;
-  EXCEPTION WHEN OTHERS THEN
-    -- Rolled back: the reference decides (a statement timeout is not caught here).
+  -- A re-send (its first span or first event is stored: two primary-key probes) goes
+  -- straight to the reference: the fast path would write the whole batch before meeting
+  -- the stored id.
+  IF EXISTS (SELECT 1 FROM private.spans WHERE id = private.ingest_rows_first_id(p_spans))
+     OR EXISTS (SELECT 1 FROM private.events WHERE id = private.ingest_rows_first_id(p_events)) THEN
     v_fast := false;
-  END;
+  ELSE
+    BEGIN
+      PERFORM private.ingest_rows_fast(p_project_id, p_sessions, p_runs, p_spans, p_events);
+      v_fast := true;
+    EXCEPTION WHEN OTHERS THEN
+      -- Rolled back: the reference decides (a statement timeout is not caught here).
+      v_fast := false;
+    END;
+  END IF;
 
   IF v_fast THEN
     -- As ingest_batch_with_prompt_links: most batches carry no prompt links.
@@ -296,51 +316,75 @@ BEGIN
     RAISE EXCEPTION 'batch exceeds maximum of % records', private.max_batch_records();
   END IF;
 
-  -- The rows as the JSON lists the core would have sent: an empty field is a missing key;
-  -- the JSON fields are parsed one by one (never spliced as text into an object).
+  -- The rows as the JSON lists the core would have sent: an empty field is a missing key,
+  -- a plain field a JSON string (iteration too: jsonb_to_recordset reads "3" as 3), a JSON
+  -- field its own text once it has been parsed alone (::json: one value, nothing spliced
+  -- into the object around it). One jsonb parse per list, as the JSON path's.
   BEGIN
-    SELECT COALESCE(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', nullif(a[1], ''),
-          'created_at', nullif(a[2], ''), 'ended_at', nullif(a[3], '')))
-        || CASE WHEN a[4] = '' THEN '{}'::jsonb ELSE jsonb_build_object('metadata', a[4]::jsonb) END
-        ORDER BY l.n), '[]'::jsonb),
-      COALESCE(bool_and(cardinality(a) = 4), true)
-    INTO v_sessions, v_shaped
-    FROM string_to_table(p_sessions, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+    SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+          '"id":' || to_json(nullif(a[1], ''))::text,
+          '"created_at":' || to_json(nullif(a[2], ''))::text,
+          '"ended_at":' || to_json(nullif(a[3], ''))::text,
+          '"metadata":' || nullif(a[4], '')) || '}', ',' ORDER BY l.n), '') || ']',
+        COALESCE(bool_and(cardinality(a) = 4
+          AND (a[4] = '' OR a[4]::json IS NOT NULL)), true)
+      INTO v_text, v_shaped
+      FROM string_to_table(p_sessions, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+    v_sessions := v_text::jsonb;
     IF v_shaped THEN
-      SELECT COALESCE(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', nullif(a[1], ''),
-            'session_id', nullif(a[2], ''), 'started_at', nullif(a[4], ''), 'ended_at', nullif(a[5], ''),
-            'status', nullif(a[6], '')))
-          || CASE WHEN a[3] = '' THEN '{}'::jsonb ELSE jsonb_build_object('name', a[3]::jsonb) END
-          || CASE WHEN a[7] = '' THEN '{}'::jsonb ELSE jsonb_build_object('error', a[7]::jsonb) END
-          || CASE WHEN a[8] = '' THEN '{}'::jsonb ELSE jsonb_build_object('metadata', a[8]::jsonb) END
-          ORDER BY l.n), '[]'::jsonb),
-        COALESCE(bool_and(cardinality(a) = 8), true)
-      INTO v_runs, v_shaped
-      FROM string_to_table(p_runs, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"session_id":' || to_json(nullif(a[2], ''))::text,
+            '"name":' || nullif(a[3], ''),
+            '"started_at":' || to_json(nullif(a[4], ''))::text,
+            '"ended_at":' || to_json(nullif(a[5], ''))::text,
+            '"status":' || to_json(nullif(a[6], ''))::text,
+            '"error":' || nullif(a[7], ''),
+            '"metadata":' || nullif(a[8], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 8
+            AND (a[3] = '' OR a[3]::json IS NOT NULL)
+            AND (a[7] = '' OR a[7]::json IS NOT NULL)
+            AND (a[8] = '' OR a[8]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_runs, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_runs := v_text::jsonb;
     END IF;
     IF v_shaped THEN
-      SELECT COALESCE(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', nullif(a[1], ''),
-            'run_id', nullif(a[2], ''), 'parent_span_id', nullif(a[3], ''), 'kind', nullif(a[4], ''),
-            'started_at', nullif(a[6], ''), 'ended_at', nullif(a[7], ''), 'status', nullif(a[8], ''),
-            'iteration', nullif(a[10], '')))
-          || CASE WHEN a[5] = '' THEN '{}'::jsonb ELSE jsonb_build_object('name', a[5]::jsonb) END
-          || CASE WHEN a[9] = '' THEN '{}'::jsonb ELSE jsonb_build_object('error', a[9]::jsonb) END
-          || CASE WHEN a[11] = '' THEN '{}'::jsonb ELSE jsonb_build_object('attributes', a[11]::jsonb) END
-          ORDER BY l.n), '[]'::jsonb),
-        COALESCE(bool_and(cardinality(a) = 11), true)
-      INTO v_spans, v_shaped
-      FROM string_to_table(p_spans, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"run_id":' || to_json(nullif(a[2], ''))::text,
+            '"parent_span_id":' || to_json(nullif(a[3], ''))::text,
+            '"kind":' || to_json(nullif(a[4], ''))::text,
+            '"name":' || nullif(a[5], ''),
+            '"started_at":' || to_json(nullif(a[6], ''))::text,
+            '"ended_at":' || to_json(nullif(a[7], ''))::text,
+            '"status":' || to_json(nullif(a[8], ''))::text,
+            '"error":' || nullif(a[9], ''),
+            '"iteration":' || to_json(nullif(a[10], ''))::text,
+            '"attributes":' || nullif(a[11], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 11
+            AND (a[5] = '' OR a[5]::json IS NOT NULL)
+            AND (a[9] = '' OR a[9]::json IS NOT NULL)
+            AND (a[11] = '' OR a[11]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_spans, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_spans := v_text::jsonb;
     END IF;
     IF v_shaped THEN
-      SELECT COALESCE(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', nullif(a[1], ''),
-            'run_id', nullif(a[2], ''), 'span_id', nullif(a[3], ''), 'type', nullif(a[4], ''),
-            'created_at', nullif(a[5], '')))
-          || CASE WHEN a[6] = '' THEN '{}'::jsonb ELSE jsonb_build_object('content', a[6]::jsonb) END
-          || CASE WHEN a[7] = '' THEN '{}'::jsonb ELSE jsonb_build_object('attributes', a[7]::jsonb) END
-          ORDER BY l.n), '[]'::jsonb),
-        COALESCE(bool_and(cardinality(a) = 7), true)
-      INTO v_events, v_shaped
-      FROM string_to_table(p_events, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"run_id":' || to_json(nullif(a[2], ''))::text,
+            '"span_id":' || to_json(nullif(a[3], ''))::text,
+            '"type":' || to_json(nullif(a[4], ''))::text,
+            '"created_at":' || to_json(nullif(a[5], ''))::text,
+            '"content":' || nullif(a[6], ''),
+            '"attributes":' || nullif(a[7], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 7
+            AND (a[6] = '' OR a[6]::json IS NOT NULL)
+            AND (a[7] = '' OR a[7]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_events, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_events := v_text::jsonb;
     END IF;
     IF NOT v_shaped THEN
       RAISE EXCEPTION '%', private.ingest_rows_problem(p_sessions, p_runs, p_spans, p_events)
@@ -385,7 +429,7 @@ COMMENT ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb) IS
 COMMENT ON FUNCTION private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) IS
   'The ingest endpoint''s one statement on rows text: ingest_rows (records, links), then dashboard_bulk_create_scores unless the scores are [], then record_ingest_warnings unless the warnings are [].';
 
-REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text),
+REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text), private.ingest_rows_first_id(text),
   private.ingest_rows_fast(uuid, text, text, text, text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
   private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
