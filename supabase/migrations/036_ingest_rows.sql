@@ -19,7 +19,9 @@
 --
 -- How: a fast path for the common case (a fresh batch, sent parents first), and the
 -- reference, private.ingest_batch_with_prompt_links (027), for everything else.
---   * fast path, one statement: every row of the batch is written optimistically — spans
+--   * a re-send (the list's first span or first event is stored: two primary-key probes)
+--     goes to the reference at once;
+--   * fast path (private.ingest_rows_fast), one statement: every row of the batch is written optimistically — spans
 --     and events by plain INSERT with no lookup of their own ids (a stored or repeated id
 --     raises unique_violation), sessions and runs after one primary-key probe of their ids
 --     (stored ones are merged by UPDATE exactly as 027 does). Then, from the keys the
@@ -35,19 +37,22 @@
 --     so refusals (texts and order) and re-send merges are the reference's by construction,
 --     and the fast path never has to raise anything itself. A malformed row (wrong field
 --     count, a field that is not a uuid, timestamp, integer or JSON) is refused with a
---     message naming the list, the row and the field.
+--     message naming the list, the row and the field ("malformed spans row 3: …", SQLSTATE
+--     22P02, a client error for the edge like a bad uuid in the JSON lists).
 --   * no cycle can be stored: the fast path takes only batches whose in-batch parents all
 --     come earlier in the list than their children (so the new spans' parent links form no
 --     cycle), stored spans never change parent, and their ancestors are stored.
--- Every table access is a primary-key probe (enable_seqscan off, as 027); statements per
--- call: 1 on the fast path, whatever the batch.
+-- Every table access is a primary-key probe (enable_seqscan off, as 027). Statements per
+-- call on the fast path, whatever the batch: the re-send probe, the call of the fast path
+-- and its one statement (then one per prompt-link, score and warning list that is not
+-- empty, as 033).
 
 -- The first malformed row of the four lists, as a message, or NULL: a wrong number of
 -- fields, or a non-empty field that is not of its column's type ('name' must be JSON, like
 -- the other JSON fields). Only called once something has failed: one cast at a time.
 CREATE FUNCTION private.ingest_rows_problem(p_sessions text, p_runs text, p_spans text, p_events text)
 RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = '' AS $fn$
+LANGUAGE plpgsql STABLE SET search_path = '' AS $fn$
 DECLARE
   v_list record;
   v_line record;
@@ -98,14 +103,6 @@ BEGIN
   RETURN NULL;
 END;
 $fn$;
-
--- The id of a list's first row, or NULL when it does not start with a uuid (never raises).
-CREATE FUNCTION private.ingest_rows_first_id(p_rows text)
-RETURNS uuid
-LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
-  SELECT CASE WHEN substr(p_rows, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
-    THEN substr(p_rows, 1, 36)::uuid END
-$$;
 
 -- The fast path (see the header): writes every row of the batch, then checks every rule of
 -- 027 on what it wrote and the stored rows it names; raises when one is broken, so that the
@@ -284,8 +281,13 @@ BEGIN
   -- A re-send (its first span or first event is stored: two primary-key probes) goes
   -- straight to the reference: the fast path would write the whole batch before meeting
   -- the stored id.
-  IF EXISTS (SELECT 1 FROM private.spans WHERE id = private.ingest_rows_first_id(p_spans))
-     OR EXISTS (SELECT 1 FROM private.events WHERE id = private.ingest_rows_first_id(p_events)) THEN
+  -- (A list not starting with a uuid probes nothing: the fast path will refuse it.)
+  IF EXISTS (SELECT 1 FROM private.spans
+      WHERE id = CASE WHEN substr(p_spans, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
+        THEN substr(p_spans, 1, 36)::uuid END)
+    OR EXISTS (SELECT 1 FROM private.events
+      WHERE id = CASE WHEN substr(p_events, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
+        THEN substr(p_events, 1, 36)::uuid END) THEN
     v_fast := false;
   ELSE
     BEGIN
@@ -429,7 +431,7 @@ COMMENT ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb) IS
 COMMENT ON FUNCTION private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) IS
   'The ingest endpoint''s one statement on rows text: ingest_rows (records, links), then dashboard_bulk_create_scores unless the scores are [], then record_ingest_warnings unless the warnings are [].';
 
-REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text), private.ingest_rows_first_id(text),
+REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text),
   private.ingest_rows_fast(uuid, text, text, text, text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
   private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;

@@ -109,8 +109,7 @@ SELECT ok(NOT has_function_privilege('anon',
 SELECT ok(NOT has_function_privilege('authenticated',
   'private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb)', 'EXECUTE'), 'authenticated cannot');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a
-  WHERE p.proname IN ('ingest_prepared_rows', 'ingest_rows', 'ingest_rows_fast', 'ingest_rows_problem',
-      'ingest_rows_first_id')
+  WHERE p.proname IN ('ingest_prepared_rows', 'ingest_rows', 'ingest_rows_fast', 'ingest_rows_problem')
     AND p.pronamespace = 'private'::regnamespace AND a.grantee = 0), 'PUBLIC holds no EXECUTE on any of 036''s functions');
 SELECT ok(NOT has_function_privilege('service_role', 'private.ingest_rows_fast(uuid, text, text, text, text)', 'EXECUTE'),
   'the fast path''s writes are reached only through ingest_rows');
