@@ -37,4 +37,4 @@ SQL
   done
 done
 BENCH_DATABASES=$(IFS=,; echo "${databases[*]}") \
-  deno run --allow-read --allow-write --allow-run --allow-env bench/db_bench.ts
+  deno run --allow-read --allow-write --allow-run --allow-env --allow-net=127.0.0.1 bench/db_bench.ts

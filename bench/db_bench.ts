@@ -3,23 +3,30 @@
  * started by `bench/db-bench.sh` (which sets PGHOST/PGPORT/… and BENCH_DATABASES).
  *
  * Each database of BENCH_DATABASES holds one schema: `before` the migrations up to 026,
- * `after` all of them, `run_fk` (with `--levers`) up to 028 (run_id foreign keys kept). For each batch — SDK-shaped mixes of 50, 2,000 and 10,000 records
- * prepared by the wasm core (sessions, runs, spans with parents, events), a 10,000-span
- * parent chain and a bushy 10,000-span tree — and each database, interleaved round by
- * round, it times:
- *   - RPC: `private.ingest_batch_with_prompt_links` on the prepared lists (what the
- *     endpoint runs), fresh ids;
- *   - COPY: `\copy` of the same rows into the same tables (the practical limit);
- *   - re-sent: the same RPC a second time on the same batch (every row stored);
- * each inside a transaction that is rolled back, so the tables keep their state. First on
- * empty tables, then on tables pre-filled with set-based SQL (1M spans, 1M events, 100k
- * runs, 10k sessions over 5 projects, the benchmark's project among them). Then, with
- * auto_explain on pre-filled tables, it counts the statements per call and fails if any
- * plan of the ingest path scans sessions, runs, spans or events whole (Seq Scan), and it
- * times the first call on a new connection. Ids are random UUIDs (no collisions).
+ * `after` all of them, `run_fk` (with `--levers`) up to 028 (run_id foreign keys kept). For
+ * each batch — SDK-shaped mixes of 50, 2,000 and 10,000 records prepared by the wasm core
+ * (sessions, runs, spans with parents, events), a 10,000-span parent chain and a bushy
+ * 10,000-span tree — it times, interleaved round by round (databases and methods rotate):
+ *   - rows: `private.ingest_prepared_rows` (036) on the batch as rows text (built here from
+ *     the core's JSON lists by bench/rows_text.ts, until the core emits it), `after` only;
+ *   - json: `private.ingest_batch_with_prompt_links` on the core's JSON lists, the write of
+ *     every schema before 036;
+ *   - COPY: psql's `\copy` of the same rows into the same tables (the practical limit);
+ *   - re-sent: each RPC a second time on the same batch (every row stored);
+ * each inside a transaction that is rolled back, so the tables keep their state. The RPCs go
+ * as the endpoint sends them (supabase/functions/_shared/pg_store.ts): bind parameters
+ * through npm:postgres (text for rows, `$n::text::jsonb` for JSON lists), timed around the
+ * call on the client, transfer included. First on empty tables, then on tables pre-filled
+ * with set-based SQL (1M spans, 1M events, 100k runs, 10k sessions over 5 projects, the
+ * benchmark's project among them). Then, with auto_explain on pre-filled tables, it counts
+ * the statements per call and fails if any plan of the ingest path (fast path and reference)
+ * scans sessions, runs, spans or events whole (Seq Scan), and it times the first call on a
+ * new connection. Ids are random UUIDs (no collisions).
  */
+import postgres from "npm:postgres@3.4.9";
 import { prepare_batch } from "../supabase/functions/_shared/core.ts";
 import { BatchGenerator } from "./sdk_batch.ts";
+import { type ListName, rowsOfList } from "./rows_text.ts";
 
 const DATABASES = (Deno.env.get("BENCH_DATABASES") ?? "after").split(",");
 /** BENCH_QUICK=1: empty tables only, no plans (for iterating on the SQL). */
@@ -29,6 +36,7 @@ const FILL_PROJECTS = 5;
 const PROJECT = "00000000-0000-4000-8000-000000000001";
 const FILL_SPANS_PER_RUN = 10;
 const FILL_RUNS = 100_000;
+const LISTS: ListName[] = ["sessions", "runs", "spans", "events"];
 const dir = await Deno.makeTempDir({ prefix: "northstar-db-bench-" });
 const decoder = new TextDecoder();
 const benchStart = performance.now();
@@ -44,25 +52,17 @@ async function psql(db: string, script: string): Promise<{ out: string; err: str
   return { out, err };
 }
 
-/** Milliseconds per marked section (`@name` lines followed by psql's `Time:` lines). */
-function sections(output: string): Map<string, number[]> {
-  const times = new Map<string, number[]>();
-  let current = "";
-  for (const line of output.split("\n")) {
-    if (line.startsWith("@")) {
-      current = line.slice(1).trim();
-      if (!times.has(current)) times.set(current, []);
-      times.get(current)!.push(0);
-    } else {
-      const m = line.match(/^Time: ([0-9.]+) ms/);
-      if (m && current) {
-        const list = times.get(current)!;
-        list[list.length - 1] += Number(m[1]);
-      }
-    }
-  }
-  return times;
+/** A connection to one database as the endpoint opens it (one connection, no prepared statements). */
+function connect(db: string, onnotice: (message: string) => void = () => {}) {
+  return postgres({
+    database: db,
+    prepare: false,
+    max: 1,
+    fetch_types: false,
+    onnotice: (notice) => onnotice(String(notice.message ?? "")),
+  });
 }
+type Sql = ReturnType<typeof connect>;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -151,110 +151,153 @@ const CASES: Case[] = [
   { name: "chain 2,000 spans", rounds: 1, make: () => prepare(spanTree(1_998, "chain")) },
 ];
 
-/** Writes a batch's JSON lists and COPY files under `prefix`; returns its record count. */
-async function writeBatch(lists: Lists, prefix: string): Promise<number> {
-  let records = 0;
-  for (const [kind, text] of Object.entries(lists)) {
-    await Deno.writeTextFile(`${prefix}-${kind}.json`, text);
-    const rows = JSON.parse(text) as Record<string, unknown>[];
-    records += rows.length;
-    const tsv = rows.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
-    await Deno.writeTextFile(`${prefix}-${kind}.tsv`, rows.length ? tsv + "\n" : "");
-  }
-  return records;
+/** A batch ready for every method: JSON lists, rows text, COPY files under `prefix`. */
+interface Prepared {
+  lists: Lists;
+  rows: Lists;
+  prefix: string;
+  records: number;
 }
 
-const rpc = (p: string) =>
-  `SELECT private.ingest_batch_with_prompt_links('${PROJECT}', :'s${p}'::jsonb, :'r${p}'::jsonb, :'sp${p}'::jsonb, :'e${p}'::jsonb, '[]') \\g /dev/null`;
+/** Writes a batch's COPY files under `prefix` and builds its rows text. */
+async function writeBatch(lists: Lists, prefix: string): Promise<Prepared> {
+  let records = 0;
+  const rows = {} as Lists;
+  for (const kind of LISTS) {
+    const parsed = JSON.parse(lists[kind]) as Record<string, unknown>[];
+    records += parsed.length;
+    rows[kind] = rowsOfList(kind, lists[kind]);
+    const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
+    await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
+  }
+  return { lists, rows, prefix, records };
+}
 
-/** One psql script for all rounds of a case on one database: RPC and COPY alternate first. */
-function caseScript(prefixes: string[]): string {
-  const lines: string[] = [];
-  prefixes.forEach((prefix, i) => {
-    const p = String(i);
-    lines.push(
-      `\\set s${p} \`cat ${prefix}-sessions.json\``,
-      `\\set r${p} \`cat ${prefix}-runs.json\``,
-      `\\set sp${p} \`cat ${prefix}-spans.json\``,
-      `\\set e${p} \`cat ${prefix}-events.json\``,
-    );
-    const rpcPart = ["BEGIN;", "\\echo @rpc", "\\timing on", rpc(p), "\\timing off", "ROLLBACK;"];
-    const copyPart = [
-      "BEGIN;",
-      "\\echo @copy",
-      "\\timing on",
-      ...Object.keys(COLUMNS).map((k) => `\\copy private.${k} (${COLUMNS[k].join(", ")}) FROM '${prefix}-${k}.tsv'`),
-      "\\timing off",
-      "ROLLBACK;",
-    ];
-    const resendPart = ["BEGIN;", rpc(p), "\\echo @resend", "\\timing on", rpc(p), "\\timing off", "ROLLBACK;"];
-    lines.push(...(i % 2 ? [...copyPart, ...rpcPart] : [...rpcPart, ...copyPart]), ...resendPart);
-  });
-  return lines.join("\n") + "\n";
+/** What is timed: the new function on rows text, today's on JSON lists, or COPY. */
+type Method = "rows" | "json" | "copy";
+/** The methods each database has (`rows` needs 036). */
+const methodsOf = (db: string): Method[] => db === "after" ? ["rows", "json", "copy"] : ["json", "copy"];
+
+const ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2, $3, $4, $5, '[]', '[]', '[]')`;
+const JSON_SQL =
+  `SELECT private.ingest_batch_with_prompt_links($1::uuid, $2::text::jsonb, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb, '[]')`;
+
+/** One RPC as the endpoint sends a big batch: bind parameters. */
+async function call(sql: Sql, method: "rows" | "json", b: Prepared): Promise<void> {
+  const lists = method === "rows" ? b.rows : b.lists;
+  await sql.unsafe(method === "rows" ? ROWS_SQL : JSON_SQL, [PROJECT, ...LISTS.map((k) => lists[k])]);
+}
+
+/** Milliseconds of one RPC (the second of two when `resend`), in a rolled-back transaction. */
+async function timeCall(sql: Sql, method: "rows" | "json", b: Prepared, resend: boolean): Promise<number> {
+  await sql.unsafe("BEGIN");
+  try {
+    if (resend) await call(sql, method, b);
+    const t0 = performance.now();
+    await call(sql, method, b);
+    return performance.now() - t0;
+  } finally {
+    await sql.unsafe("ROLLBACK");
+  }
+}
+
+/** Milliseconds of psql's `\copy` of the batch's four files (the sum of psql's timings). */
+async function timeCopy(db: string, b: Prepared): Promise<number> {
+  const script = [
+    "BEGIN;",
+    "\\timing on",
+    ...LISTS.map((k) => `\\copy private.${k} (${COLUMNS[k].join(", ")}) FROM '${b.prefix}-${k}.tsv'`),
+    "\\timing off",
+    "ROLLBACK;",
+  ].join("\n") + "\n";
+  const { out } = await psql(db, script);
+  return [...out.matchAll(/^Time: ([0-9.]+) ms/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 interface Row {
   state: string;
   batch: string;
   db: string;
+  method: Method;
   records: number;
-  rpc: number;
-  copy: number;
+  ms: number;
   resend: number;
 }
 const results: Row[] = [];
+const connections = new Map<string, Sql>(DATABASES.map((db) => [db, connect(db)]));
+
+/** Rotates a list by `n` (interleaving: each round starts with another entry). */
+const rotate = <T>(xs: T[], n: number): T[] => xs.map((_, i) => xs[(i + n) % xs.length]);
 
 async function measure(state: string) {
   for (const c of CASES) {
     const dbs = DATABASES.filter((db) => !c.databases || c.databases.includes(db));
-    const prefixes: string[] = [];
+    const times = new Map<string, { fresh: number[]; resend: number[] }>();
     let records = 0;
     for (let round = 0; round < c.rounds; round++) {
       const prefix = `${dir}/${c.name.replace(/[^a-z0-9]/gi, "")}-${round}`;
-      records = await writeBatch(c.make(), prefix);
-      prefixes.push(prefix);
+      const b = await writeBatch(c.make(), prefix);
+      records = b.records;
+      // Databases and methods rotate round by round; re-sends after the fresh calls.
+      const order = rotate(dbs, round).flatMap((db) => rotate(methodsOf(db), round).map((m) => [db, m] as const));
+      for (const resend of [false, true]) {
+        for (const [db, method] of order) {
+          if (resend && method === "copy") continue;
+          const key = `${db}/${method}`;
+          if (!times.has(key)) times.set(key, { fresh: [], resend: [] });
+          const ms = method === "copy"
+            ? await timeCopy(db, b)
+            : await timeCall(connections.get(db)!, method, b, resend);
+          times.get(key)![resend ? "resend" : "fresh"].push(ms);
+        }
+      }
     }
-    // Databases alternate by case and, inside each script, RPC and COPY by round.
-    for (const db of round2(dbs)) {
-      const t = sections((await psql(db, caseScript(prefixes))).out);
-      results.push({
-        state,
-        batch: c.name,
-        db,
-        records,
-        rpc: median(t.get("rpc")!),
-        copy: median(t.get("copy")!),
-        resend: median(t.get("resend")!),
-      });
+    for (const db of dbs) {
+      for (const method of methodsOf(db)) {
+        const t = times.get(`${db}/${method}`)!;
+        results.push({
+          state,
+          batch: c.name,
+          db,
+          method,
+          records,
+          ms: median(t.fresh),
+          resend: t.resend.length ? median(t.resend) : NaN,
+        });
+      }
     }
   }
 }
-/** `after` first on one state, `before` first on the other. */
-let flip = false;
-function round2(dbs: string[]): string[] {
-  flip = !flip;
-  return flip ? dbs : [...dbs].reverse();
-}
 
 function fmt(n: number, digits = 0) {
+  if (Number.isNaN(n)) return "";
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+const get = (state: string, batch: string, db: string, method: Method) =>
+  results.find((r) => r.state === state && r.batch === batch && r.db === db && r.method === method);
+
 function printResults(state: string) {
-  console.log(`\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s`);
+  console.log(
+    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run)`,
+  );
   console.table(
-    results.filter((r) => r.state === state).map((r) => ({
-      batch: r.batch,
-      db: r.db,
-      "RPC ms": fmt(r.rpc, 1),
-      "RPC rows/s": fmt(r.records / r.rpc * 1000),
-      "COPY ms": fmt(r.copy, 1),
-      "COPY rows/s": fmt(r.records / r.copy * 1000),
-      "RPC/COPY": fmt(r.copy / r.rpc, 2),
-      "µs/record": fmt(r.rpc * 1000 / r.records, 1),
-      "re-sent ms": fmt(r.resend, 1),
-      "re-sent/COPY": fmt(r.copy / r.resend, 2),
-    })),
+    results.filter((r) => r.state === state && r.method !== "copy").map((r) => {
+      const copy = get(state, r.batch, r.db, "copy")!;
+      return {
+        batch: r.batch,
+        db: r.db,
+        rpc: r.method === "rows" ? "rows (036)" : "json",
+        "RPC ms": fmt(r.ms, 1),
+        "RPC rows/s": fmt(r.records / r.ms * 1000),
+        "COPY ms": fmt(copy.ms, 1),
+        "COPY rows/s": fmt(r.records / copy.ms * 1000),
+        "RPC/COPY": fmt(copy.ms / r.ms, 2),
+        "µs/record": fmt(r.ms * 1000 / r.records, 1),
+        "re-sent ms": fmt(r.resend, 1),
+        "re-sent/COPY": fmt(copy.ms / r.resend, 2),
+      };
+    }),
   );
 }
 
@@ -268,7 +311,11 @@ for (const db of DATABASES) {
 console.log(`databases: ${DATABASES.join(", ")} (before = migrations ≤ 026, after = all)`);
 await measure("empty");
 printResults("empty");
-if (QUICK) Deno.exit(0);
+if (QUICK) {
+  for (const sql of connections.values()) await sql.end();
+  await Deno.remove(dir, { recursive: true });
+  Deno.exit(0);
+}
 
 // Pre-fill, set-based (foreign-key triggers off for the fill only: the rows are consistent
 // by construction), then ANALYZE as autovacuum would.
@@ -312,55 +359,69 @@ await measure("pre-filled");
 printResults("pre-filled");
 
 // ------------------------------------------------------------------ plans and statements
-// auto_explain prints every executed plan of the ingest path (nested statements included)
-// as a NOTICE: 7 calls of 50 records (plpgsql switches to generic plans after 5), then one
-// of 10,000 records in the same session, on pre-filled tables.
+// auto_explain sends every executed plan of the ingest path (nested statements included)
+// as a NOTICE: 7 fresh calls of 50 records (plpgsql switches to generic plans after 5), one
+// of 10,000 records, then re-sends of a 50- and a 2,000-record batch (the new function's
+// reference path), in one session, on pre-filled tables.
 console.log("\n== plans on pre-filled tables (auto_explain, nested statements)");
-const small = Array.from({ length: 7 }, (_, i) => `${dir}/explain-small-${i}`);
-for (const p of small) await writeBatch(prepare(generator.batchOfRecords(50)), p);
-const large = `${dir}/explain-large`;
-await writeBatch(prepare(generator.batchOfRecords(10_000)), large);
+const explainBatches: { batch: Prepared; resend: boolean }[] = [];
+for (let i = 0; i < 7; i++) {
+  explainBatches.push({
+    batch: await writeBatch(prepare(generator.batchOfRecords(50)), `${dir}/explain-small-${i}`),
+    resend: false,
+  });
+}
+explainBatches.push({
+  batch: await writeBatch(prepare(generator.batchOfRecords(10_000)), `${dir}/explain-large`),
+  resend: false,
+});
+explainBatches.push({
+  batch: await writeBatch(prepare(generator.batchOfRecords(50)), `${dir}/explain-resend-small`),
+  resend: true,
+});
+explainBatches.push({
+  batch: await writeBatch(prepare(generator.batchOfRecords(2_000)), `${dir}/explain-resend`),
+  resend: true,
+});
 let seqScanFound = false;
 for (const db of DATABASES) {
-  const lines = [
-    "LOAD 'auto_explain';",
-    "SET auto_explain.log_min_duration = 0;",
-    "SET auto_explain.log_nested_statements = on;",
-    "SET auto_explain.log_level = notice;",
-    "SET client_min_messages = notice;",
-  ];
-  [...small, large].forEach((prefix, i) => {
-    lines.push(
-      `\\set s${i} \`cat ${prefix}-sessions.json\``,
-      `\\set r${i} \`cat ${prefix}-runs.json\``,
-      `\\set sp${i} \`cat ${prefix}-spans.json\``,
-      `\\set e${i} \`cat ${prefix}-events.json\``,
-      "BEGIN;",
-      `\\echo @call ${i}`,
-      rpc(String(i)),
-      "ROLLBACK;",
-    );
-  });
-  const { err } = await psql(db, lines.join("\n") + "\n");
-  const plans = err.split(/NOTICE: {2}duration:/).slice(1);
-  // Every call logs its nested statements, then the top-level SELECT. Foreign-key checks
-  // (`SELECT 1 FROM ONLY …`, one per inserted row) are counted apart.
+  // The function each schema's endpoint calls: 036's on `after`, the JSON one before it.
+  const method = db === "after" ? "rows" : "json";
+  const notices: string[] = [];
+  const sql = connect(db, (message) => notices.push(message));
+  await sql.unsafe("LOAD 'auto_explain'");
+  await sql.unsafe("SET auto_explain.log_min_duration = 0");
+  await sql.unsafe("SET auto_explain.log_nested_statements = on");
+  await sql.unsafe("SET auto_explain.log_level = notice");
+  await sql.unsafe("SET client_min_messages = notice");
   const perCall: string[] = [];
-  let statements = 0, keyChecks = 0;
-  for (const plan of plans) {
-    if (plan.includes("ingest_batch_with_prompt_links('")) {
-      perCall.push(`${statements}+${keyChecks}`);
-      statements = 0;
-      keyChecks = 0;
-    } else if (/Query Text: SELECT 1 FROM ONLY/.test(plan)) keyChecks++;
-    else statements++;
+  let scans: string[] = [];
+  for (const { batch, resend } of explainBatches) {
+    await sql.unsafe("BEGIN");
+    if (resend) await call(sql, method, batch);
+    notices.length = 0;
+    await call(sql, method, batch);
+    await sql.unsafe("ROLLBACK");
+    // Every call logs its nested statements, then the top-level SELECT (bind parameters:
+    // `$1::uuid`). Foreign-key checks (`SELECT 1 FROM ONLY …`, one per inserted row) apart.
+    const plans = notices.filter((n) => n.startsWith("duration:"));
+    let statements = 0, keyChecks = 0;
+    for (const plan of plans) {
+      if (/Query Text: SELECT private\.\w+\(\$1::uuid/.test(plan)) continue;
+      if (/Query Text: SELECT 1 FROM ONLY/.test(plan)) keyChecks++;
+      else statements++;
+    }
+    perCall.push(`${statements}+${keyChecks}${resend ? " (re-sent)" : ""}`);
+    scans = scans.concat(plans.filter((p) => /Seq Scan on (sessions|runs|spans|events)\b/.test(p)));
   }
-  const scans = plans.filter((p) => /Seq Scan on (sessions|runs|spans|events)\b/.test(p));
+  await sql.end();
   if (scans.length && db === "after") seqScanFound = true;
   console.log(
-    `${db}: statements per call + foreign-key check queries (nested, top-level SELECT excluded): ${
+    `${db} (${
+      method === "rows" ? "ingest_prepared_rows" : "ingest_batch_with_prompt_links"
+    }): statements per call + foreign-key check queries (nested, top-level SELECT excluded): ${
       perCall.join(", ")
-    } (7 × 50 records, then 10,000); plans with a Seq Scan on sessions/runs/spans/events: ${scans.length}`,
+    } (7 × 50 records, 10,000, then 50 and 2,000 re-sent); plans with a Seq Scan on sessions/runs/spans/events: ${scans.length}`,
   );
   for (const s of scans.slice(0, 3)) console.log(s.split("\n").slice(0, 25).join("\n"));
 }
@@ -403,73 +464,75 @@ SELECT count(*) FROM public.dashboard_project_cost_summary('${PROJECT}', '2025-0
 // ------------------------------------------------------------------ first call
 console.log("\n== first call on a new connection (50 records; median of 3 connections), pre-filled tables");
 for (const db of DATABASES) {
+  const method = db === "after" ? "rows" : "json";
   const first: number[] = [], second: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const a = `${dir}/first-${db}-${i}-a`, b = `${dir}/first-${db}-${i}-b`;
-    await writeBatch(prepare(generator.batchOfRecords(50)), a);
-    await writeBatch(prepare(generator.batchOfRecords(50)), b);
-    const script = [a, b].map((prefix, j) =>
-      [
-        `\\set s${j} \`cat ${prefix}-sessions.json\``,
-        `\\set r${j} \`cat ${prefix}-runs.json\``,
-        `\\set sp${j} \`cat ${prefix}-spans.json\``,
-        `\\set e${j} \`cat ${prefix}-events.json\``,
-        "BEGIN;",
-        `\\echo @call${j}`,
-        "\\timing on",
-        rpc(String(j)),
-        "\\timing off",
-        "ROLLBACK;",
-      ].join("\n")
-    ).join("\n");
-    const t = sections((await psql(db, script + "\n")).out);
-    first.push(t.get("call0")![0]);
-    second.push(t.get("call1")![0]);
+    const a = await writeBatch(prepare(generator.batchOfRecords(50)), `${dir}/first-${db}-${i}-a`);
+    const b = await writeBatch(prepare(generator.batchOfRecords(50)), `${dir}/first-${db}-${i}-b`);
+    const sql = connect(db);
+    await sql.unsafe("SELECT 1"); // the connection itself is not what is measured
+    first.push(await timeCall(sql, method, a, false));
+    second.push(await timeCall(sql, method, b, false));
+    await sql.end();
   }
-  console.log(`${db}: first call ${fmt(median(first), 1)} ms, second call ${fmt(median(second), 1)} ms`);
+  console.log(`${db} (${method}): first call ${fmt(median(first), 1)} ms, second call ${fmt(median(second), 1)} ms`);
 }
 
 // ------------------------------------------------------------------ targets
-const get = (state: string, batch: string, db: string) =>
-  results.find((r) => r.state === state && r.batch === batch && r.db === db);
-console.log("\n== issue 10 targets (after)");
+console.log("\n== issue 10 targets (after, the new function ingest_prepared_rows)");
 for (const state of ["empty", "pre-filled"]) {
   for (const batch of ["sdk 2,000", "sdk 10,000"]) {
-    const r = get(state, batch, "after");
-    if (r) console.log(`RPC/COPY ≥ 0.9, ${batch}, ${state}: ${fmt(r.copy / r.rpc, 2)}`);
+    const r = get(state, batch, "after", "rows"), copy = get(state, batch, "after", "copy");
+    if (r && copy) console.log(`RPC/COPY ≥ 0.9, ${batch}, ${state}: ${fmt(copy.ms / r.ms, 2)}`);
   }
 }
-const r2 = get("pre-filled", "sdk 2,000", "after"), r10 = get("pre-filled", "sdk 10,000", "after");
+const r2 = get("pre-filled", "sdk 2,000", "after", "rows"), r10 = get("pre-filled", "sdk 10,000", "after", "rows");
 if (r2 && r10) {
   console.log(
-    `µs/record at 10,000 ≤ 1.2 × at 2,000, pre-filled: ${fmt(r10.rpc * 1000 / r10.records, 1)} vs ${
-      fmt(r2.rpc * 1000 / r2.records, 1)
-    } → ${fmt((r10.rpc / r10.records) / (r2.rpc / r2.records), 2)}×`,
+    `µs/record at 10,000 ≤ 1.2 × at 2,000, pre-filled: ${fmt(r10.ms * 1000 / r10.records, 1)} vs ${
+      fmt(r2.ms * 1000 / r2.records, 1)
+    } → ${fmt((r10.ms / r10.records) / (r2.ms / r2.records), 2)}×`,
   );
 }
 for (const state of ["empty", "pre-filled"]) {
-  const chain = get(state, "chain 10,000 spans", "after"), bushy = get(state, "bushy 10,000 spans", "after");
+  const chain = get(state, "chain 10,000 spans", "after", "rows"),
+    bushy = get(state, "bushy 10,000 spans", "after", "rows");
   if (chain && bushy) {
-    console.log(
-      `chain 10,000 ≤ 2 × bushy 10,000 per record, ${state}: ${fmt(chain.rpc / bushy.rpc, 2)}×`,
-    );
+    console.log(`chain 10,000 ≤ 2 × bushy 10,000 per record, ${state}: ${fmt(chain.ms / bushy.ms, 2)}×`);
+  }
+}
+console.log("\n== rows (036) vs json on after: json time / rows time (same run; > 1 means rows is faster)");
+for (const state of ["empty", "pre-filled"]) {
+  for (const c of CASES) {
+    const a = get(state, c.name, "after", "rows"), b = get(state, c.name, "after", "json");
+    if (a && b) {
+      console.log(
+        `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
+          fmt(b.resend / a.resend, 2)
+        }×`,
+      );
+    }
   }
 }
 for (const other of DATABASES.filter((db) => db !== "after")) {
-  console.log(`\n== after vs ${other}: RPC time of ${other} / RPC time of after (same run; > 1 means after is faster)`);
+  console.log(
+    `\n== after (rows, 036) vs ${other} (json): RPC time of ${other} / RPC time of after (same run; > 1 means after is faster)`,
+  );
   for (const state of ["empty", "pre-filled"]) {
     for (const c of CASES) {
-      const a = get(state, c.name, "after"), b = get(state, c.name, other);
-      if (a && b) {
+      const a = get(state, c.name, "after", "rows"), b = get(state, c.name, other, "json");
+      const ac = get(state, c.name, "after", "copy"), bc = get(state, c.name, other, "copy");
+      if (a && b && ac && bc) {
         console.log(
-          `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.rpc / a.rpc, 2)}×   re-sent ${
+          `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
             fmt(b.resend / a.resend, 2)
-          }×   COPY ${fmt(b.copy / a.copy, 2)}×`,
+          }×   COPY ${fmt(bc.ms / ac.ms, 2)}×`,
         );
       }
     }
   }
 }
+for (const sql of connections.values()) await sql.end();
 console.log(`\nbench:db took ${fmt((performance.now() - benchStart) / 1000, 0)} s`);
 await Deno.remove(dir, { recursive: true });
 if (seqScanFound) {

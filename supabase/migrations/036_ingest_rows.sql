@@ -1,0 +1,439 @@
+-- 036 ingest from rows text: the endpoint's one statement with the four record lists as
+-- tab-separated text instead of JSON (issue 10), so that a fresh batch costs about what COPY
+-- of its rows costs.
+--
+-- Why text: parsing the lists as jsonb cost more than writing them (about 8 ms of the 37 ms
+-- of a 2,000-record call), jsonb_to_recordset more again; splitting lines and fields of text
+-- and casting each field to its column's type costs about what COPY's own parser does.
+--
+-- The format (the core emits it): one text per list, one line per record, lines separated by
+-- LF (no trailing LF; '' is no records), fields separated by TAB, exactly these fields:
+--   sessions: id, created_at, ended_at, metadata
+--   runs:     id, session_id, name, started_at, ended_at, status, error, metadata
+--   spans:    id, run_id, parent_span_id, kind, name, started_at, ended_at, status, error,
+--             iteration, attributes
+--   events:   id, run_id, span_id, type, created_at, content, attributes
+-- An empty field is an absent one (as a missing key of the JSON lists). `name` is the JSON
+-- string literal, quotes included; metadata, error, attributes and content are JSON text with
+-- no TAB, LF or CR. Every row is p_project_id's (the rows carry no project id).
+--
+-- How: a fast path for the common case (a fresh batch, sent parents first), and the
+-- reference, private.ingest_batch_with_prompt_links (027), for everything else.
+--   * a re-send (the list's first span or first event is stored: two primary-key probes)
+--     goes to the reference at once;
+--   * fast path (private.ingest_rows_fast), one statement: every row of the batch is written optimistically — spans
+--     and events by plain INSERT with no lookup of their own ids (a stored or repeated id
+--     raises unique_violation), sessions and runs after one primary-key probe of their ids
+--     (stored ones are merged by UPDATE exactly as 027 does). Then, from the keys the
+--     INSERTs return, every rule of 027 is checked set-based: a run's session, a span's run
+--     and parent, an event's run and span are rows of the batch (same run for parents and
+--     event spans, each parent before its children) or stored rows of the project, found by
+--     primary-key probes of only the ids the batch does not hold; required fields present;
+--     no id twice; the record ceiling. The stored runs and sessions named are locked FOR
+--     KEY SHARE, as 027 locks the runs (029 relies on it).
+--   * anything else — a rule broken, a stored span or event (a re-send), children before
+--     parents, a concurrent insert of one of the ids, a malformed row — rolls the fast
+--     path's subtransaction back, and the same records go, as JSON lists, to the reference:
+--     so refusals (texts and order) and re-send merges are the reference's by construction,
+--     and the fast path never has to raise anything itself. A malformed row (wrong field
+--     count, a field that is not a uuid, timestamp, integer or JSON) is refused with a
+--     message naming the list, the row and the field ("malformed spans row 3: …", SQLSTATE
+--     22P02, a client error for the edge like a bad uuid in the JSON lists).
+--   * no cycle can be stored: the fast path takes only batches whose in-batch parents all
+--     come earlier in the list than their children (so the new spans' parent links form no
+--     cycle), stored spans never change parent, and their ancestors are stored.
+-- Every table access is a primary-key probe (enable_seqscan off, as 027). Statements per
+-- call on the fast path, whatever the batch: the re-send probe, the call of the fast path
+-- and its one statement (then one per prompt-link, score and warning list that is not
+-- empty, as 033).
+
+-- The first malformed row of the four lists, as a message, or NULL: a wrong number of
+-- fields, or a non-empty field that is not of its column's type ('name' must be JSON, like
+-- the other JSON fields). Only called once something has failed: one cast at a time.
+CREATE FUNCTION private.ingest_rows_problem(p_sessions text, p_runs text, p_spans text, p_events text)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = '' AS $fn$
+DECLARE
+  v_list record;
+  v_line record;
+  v_fields text[];
+  v_field text;
+  v_types text[];
+  v_i integer;
+BEGIN
+  FOR v_list IN
+    SELECT * FROM (VALUES
+      (1, 'sessions', COALESCE(p_sessions, ''), ARRAY['id', 'created_at', 'ended_at', 'metadata'],
+        ARRAY['uuid', 'timestamptz', 'timestamptz', 'json']),
+      (2, 'runs', COALESCE(p_runs, ''),
+        ARRAY['id', 'session_id', 'name', 'started_at', 'ended_at', 'status', 'error', 'metadata'],
+        ARRAY['uuid', 'uuid', 'json', 'timestamptz', 'timestamptz', 'text', 'json', 'json']),
+      (3, 'spans', COALESCE(p_spans, ''),
+        ARRAY['id', 'run_id', 'parent_span_id', 'kind', 'name', 'started_at', 'ended_at', 'status', 'error',
+          'iteration', 'attributes'],
+        ARRAY['uuid', 'uuid', 'uuid', 'text', 'json', 'timestamptz', 'timestamptz', 'text', 'json', 'integer', 'json']),
+      (4, 'events', COALESCE(p_events, ''),
+        ARRAY['id', 'run_id', 'span_id', 'type', 'created_at', 'content', 'attributes'],
+        ARRAY['uuid', 'uuid', 'uuid', 'text', 'timestamptz', 'json', 'json'])
+    ) AS l(ord, name, rows, fields, types) ORDER BY ord
+  LOOP
+    v_types := v_list.types;
+    FOR v_line IN SELECT t.line, t.n FROM string_to_table(v_list.rows, E'\n') WITH ORDINALITY AS t(line, n) LOOP
+      v_fields := string_to_array(v_line.line, E'\t');
+      IF cardinality(v_fields) <> cardinality(v_types) THEN
+        RETURN format('malformed %s row %s: %s fields, expected %s', v_list.name, v_line.n, cardinality(v_fields),
+          cardinality(v_types));
+      END IF;
+      FOR v_i IN 1 .. cardinality(v_types) LOOP
+        v_field := v_fields[v_i];
+        CONTINUE WHEN v_field = '' OR v_types[v_i] = 'text';
+        BEGIN
+          CASE v_types[v_i]
+            WHEN 'uuid' THEN PERFORM v_field::uuid;
+            WHEN 'timestamptz' THEN PERFORM v_field::timestamptz;
+            WHEN 'integer' THEN PERFORM v_field::integer;
+            ELSE PERFORM v_field::jsonb;
+          END CASE;
+        EXCEPTION WHEN data_exception THEN
+          RETURN format('malformed %s row %s: %s: %s', v_list.name, v_line.n, v_list.fields[v_i], SQLERRM);
+        END;
+      END LOOP;
+    END LOOP;
+  END LOOP;
+  RETURN NULL;
+END;
+$fn$;
+
+-- The fast path (see the header): writes every row of the batch, then checks every rule of
+-- 027 on what it wrote and the stored rows it names; raises when one is broken, so that the
+-- caller's subtransaction rolls the writes back and the reference decides. Its own planner
+-- settings stay here, off the reference's plans. SECURITY INVOKER: called by ingest_rows (as
+-- the owner); nobody else holds EXECUTE.
+CREATE FUNCTION private.ingest_rows_fast(p_project_id uuid, p_sessions text, p_runs text, p_spans text,
+  p_events text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = ''
+-- Every table access is a primary-key probe for ids the batch names (027 says why).
+SET enable_seqscan = off
+-- The checks join lists of thousands of rows that the planner estimates at 1,000 (a
+-- function's default): it picks merge joins, sorting both sides; a hash join costs half.
+SET enable_mergejoin = off
+-- string_to_table keeps a list's lines in a tuplestore, which goes to disk past work_mem
+-- (4 MB by default: the events of a 10,000-record batch). In memory it costs half.
+SET work_mem = '64MB'
+-- The plan does not depend on the values (a project id, four texts): planned once per
+-- connection, not for each of its first five calls as plpgsql does by default.
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+  v_fast boolean;
+BEGIN
+  -- The lists are never assigned to (a copy of megabytes); a NULL one is read as no rows.
+  WITH
+  -- Sessions and runs (few) are parsed once, here; a row with the wrong number of fields
+  -- gets a NULL id, which the checks refuse.
+  ses AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(a) = 4 THEN nullif(a[1], '')::uuid END AS id,
+      nullif(a[2], '')::timestamptz AS created_at, nullif(a[3], '')::timestamptz AS ended_at,
+      nullif(nullif(a[4], '')::jsonb, 'null') AS metadata
+    FROM string_to_table(p_sessions, E'\n') AS l, string_to_array(l, E'\t') AS a),
+  run AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(a) = 8 THEN nullif(a[1], '')::uuid END AS id, nullif(a[2], '')::uuid AS session_id,
+      nullif(a[3], '')::jsonb #>> '{}' AS name, nullif(a[4], '')::timestamptz AS started_at,
+      nullif(a[5], '')::timestamptz AS ended_at, nullif(a[6], '') AS status,
+      nullif(nullif(a[7], '')::jsonb, 'null') AS error, nullif(nullif(a[8], '')::jsonb, 'null') AS metadata
+    FROM string_to_table(p_runs, E'\n') AS l, string_to_array(l, E'\t') AS a),
+  -- Spans and events: plain INSERTs straight from the text (required fields cast without
+  -- nullif: an empty one fails the cast, or the column's NOT NULL). Only their keys are
+  -- kept, for the checks.
+  sp_new AS (
+    INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
+      error, iteration, attributes)
+    SELECT CASE WHEN cardinality(a) = 11 THEN a[1]::uuid END, a[2]::uuid, p_project_id, nullif(a[3], '')::uuid,
+      a[4], a[5]::jsonb #>> '{}', a[6]::timestamptz, nullif(a[7], '')::timestamptz, a[8],
+      nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
+      COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
+    FROM string_to_table(p_spans, E'\n') AS l, string_to_array(l, E'\t') AS a
+    RETURNING id, run_id, parent_span_id),
+  ev_new AS (
+    INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
+    SELECT CASE WHEN cardinality(a) = 7 THEN a[1]::uuid END, a[2]::uuid, nullif(a[3], '')::uuid, p_project_id,
+      a[4], a[5]::timestamptz, COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb),
+      COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
+    FROM string_to_table(p_events, E'\n') AS l, string_to_array(l, E'\t') AS a
+    RETURNING run_id, span_id),
+  -- The spans numbered in the order they were inserted (the list's): any numbering in
+  -- which every in-batch parent comes first proves the new links acyclic.
+  sp_num AS (SELECT s.id, s.run_id, s.parent_span_id, row_number() OVER () AS n FROM sp_new s),
+  -- The runs the spans and events name, each once.
+  run_ref AS MATERIALIZED (SELECT s.run_id AS id FROM sp_new s UNION SELECT e.run_id FROM ev_new e),
+  -- Each span reference (a span's parent, which must come earlier, and an event's span)
+  -- with the span of the batch it names, if any.
+  sp_ref AS MATERIALIZED (
+    SELECT x.ref, x.run_id, x.n, s.run_id AS batch_run, s.n AS batch_n
+    FROM (SELECT c.parent_span_id AS ref, c.run_id, c.n FROM sp_num c WHERE c.parent_span_id IS NOT NULL
+      UNION ALL SELECT e.span_id, e.run_id, NULL FROM ev_new e WHERE e.span_id IS NOT NULL) x
+    LEFT JOIN sp_num s ON s.id = x.ref),
+  -- What is stored: primary-key probes (sessions_pkey, runs_pkey, spans_pkey) of the ids
+  -- the batch names. Sessions and runs are locked as a foreign key's check would lock them:
+  -- a concurrent delete waits for this batch (029), or has happened and the row is new.
+  ses_old AS (
+    SELECT t.id, t.project_id FROM private.sessions t
+    WHERE t.id = ANY (ARRAY(SELECT s.id FROM ses s UNION SELECT r.session_id FROM run r))
+    FOR KEY SHARE),
+  run_old AS (
+    SELECT t.id, t.project_id FROM private.runs t
+    WHERE t.id = ANY (ARRAY(SELECT r.id FROM run r UNION SELECT x.id FROM run_ref x))
+    FOR KEY SHARE),
+  -- Stored parents and event spans: only the ids the batch does not hold (usually none).
+  sp_old AS (
+    SELECT t.id, t.project_id, t.run_id FROM private.spans t
+    WHERE t.id = ANY (ARRAY(SELECT x.ref FROM sp_ref x WHERE x.batch_run IS NULL))),
+  ses_ins AS (
+    INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
+    SELECT s.id, p_project_id, s.created_at, s.ended_at, COALESCE(s.metadata, '{}'::jsonb)
+    FROM ses s WHERE NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = s.id)),
+  -- 027's merge of a stored session, writing only the rows it changes.
+  ses_upd AS (
+    UPDATE private.sessions t SET ended_at = COALESCE(s.ended_at, t.ended_at),
+      metadata = t.metadata || COALESCE(s.metadata, '{}'::jsonb)
+    FROM ses s
+    WHERE t.id = ANY (ARRAY(SELECT o.id FROM ses_old o WHERE o.project_id = p_project_id)) AND t.id = s.id
+      AND (t.ended_at IS DISTINCT FROM COALESCE(s.ended_at, t.ended_at)
+        OR t.metadata <> t.metadata || COALESCE(s.metadata, '{}'::jsonb))),
+  run_ins AS (
+    INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
+    SELECT r.id, r.session_id, p_project_id, r.name, r.started_at, r.ended_at, r.status, r.error,
+      COALESCE(r.metadata, '{}'::jsonb)
+    FROM run r WHERE NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = r.id)),
+  -- 027's merge of a stored run (status never moves back to running).
+  run_upd AS (
+    UPDATE private.runs t SET ended_at = COALESCE(r.ended_at, t.ended_at),
+      status = CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END,
+      error = COALESCE(r.error, t.error), metadata = t.metadata || COALESCE(r.metadata, '{}'::jsonb)
+    FROM run r
+    WHERE t.id = ANY (ARRAY(SELECT o.id FROM run_old o JOIN run b ON b.id = o.id WHERE o.project_id = p_project_id))
+      AND t.id = r.id
+      AND (t.ended_at IS DISTINCT FROM COALESCE(r.ended_at, t.ended_at)
+        OR t.status <> CASE WHEN t.status <> 'running' AND r.status = 'running' THEN t.status ELSE r.status END
+        OR t.error IS DISTINCT FROM COALESCE(r.error, t.error)
+        OR t.metadata <> t.metadata || COALESCE(r.metadata, '{}'::jsonb)))
+  -- Every rule of 027, on the rows just written and the stored rows they name. count(*),
+  -- not EXISTS: an EXISTS is planned for its first row (a nested loop).
+  SELECT (SELECT count(*) FROM private.projects p WHERE p.id = p_project_id) = 1
+    -- The record ceiling.
+    AND (SELECT count(*) FROM ses) + (SELECT count(*) FROM run) + (SELECT count(*) FROM sp_num)
+      + (SELECT count(*) FROM ev_new) <= private.max_batch_records()
+    -- Stored rows the batch names are the project's (a session, run or span of the batch,
+    -- or one it refers to).
+    AND (SELECT count(*) FROM ses_old o WHERE o.project_id <> p_project_id) = 0
+    AND (SELECT count(*) FROM run_old o WHERE o.project_id <> p_project_id) = 0
+    AND (SELECT count(*) FROM sp_old o WHERE o.project_id <> p_project_id) = 0
+    -- Sessions and runs: complete (stored ones too: an UPDATE checks no NOT NULL), each
+    -- once. Spans and events are all new: their columns' NOT NULL and the primary keys
+    -- did the same.
+    AND (SELECT count(*) FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL) = 0
+    AND (SELECT count(*) - count(DISTINCT s.id) FROM ses s) = 0
+    AND (SELECT count(*) FROM run r WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL
+      OR r.started_at IS NULL OR r.status IS NULL) = 0
+    AND (SELECT count(*) - count(DISTINCT r.id) FROM run r) = 0
+    -- A run's session: in the batch or stored.
+    AND (SELECT count(*) FROM run r
+      WHERE NOT EXISTS (SELECT 1 FROM ses s WHERE s.id = r.session_id)
+        AND NOT EXISTS (SELECT 1 FROM ses_old o WHERE o.id = r.session_id)) = 0
+    -- A span's and an event's run: in the batch or stored.
+    AND (SELECT count(*) FROM run_ref x
+      WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = x.id)
+        AND NOT EXISTS (SELECT 1 FROM run_old o WHERE o.id = x.id)) = 0
+    -- A parent: an earlier span of the batch in the same run, or a stored span of the run.
+    -- An event's span: a span of the batch or a stored one, of the event's run.
+    AND (SELECT count(*) FROM sp_ref x LEFT JOIN sp_old o ON o.id = x.ref
+      WHERE NOT (COALESCE(x.batch_run = x.run_id AND (x.n IS NULL OR x.batch_n < x.n), false)
+        OR COALESCE(o.run_id = x.run_id, false))) = 0
+  INTO v_fast;
+  IF NOT v_fast THEN
+    RAISE EXCEPTION 'not for the fast path';
+  END IF;
+END;
+$fn$;
+
+-- The records of a batch given as rows text, and its prompt links: the fast path, or the
+-- reference (see the header). Same result as private.ingest_batch_with_prompt_links on the
+-- same records: the same rows, or the same error.
+CREATE FUNCTION private.ingest_rows(p_project_id uuid, p_sessions text, p_runs text, p_spans text, p_events text,
+  p_prompt_links jsonb DEFAULT '[]'::jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
+-- Its own probes too are primary-key probes (the reference sets the same).
+SET enable_seqscan = off
+AS $fn$
+DECLARE
+  v_fast boolean;
+  v_count bigint;
+  v_sessions jsonb;
+  v_runs jsonb;
+  v_spans jsonb;
+  v_events jsonb;
+  v_shaped boolean;
+  v_text text;
+  v_problem text;
+BEGIN
+  -- A re-send (its first span or first event is stored: two primary-key probes) goes
+  -- straight to the reference: the fast path would write the whole batch before meeting
+  -- the stored id.
+  -- (A list not starting with a uuid probes nothing: the fast path will refuse it.)
+  IF EXISTS (SELECT 1 FROM private.spans
+      WHERE id = CASE WHEN substr(p_spans, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
+        THEN substr(p_spans, 1, 36)::uuid END)
+    OR EXISTS (SELECT 1 FROM private.events
+      WHERE id = CASE WHEN substr(p_events, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
+        THEN substr(p_events, 1, 36)::uuid END) THEN
+    v_fast := false;
+  ELSE
+    BEGIN
+      PERFORM private.ingest_rows_fast(p_project_id, p_sessions, p_runs, p_spans, p_events);
+      v_fast := true;
+    EXCEPTION WHEN OTHERS THEN
+      -- Rolled back: the reference decides (a statement timeout is not caught here).
+      v_fast := false;
+    END;
+  END IF;
+
+  IF v_fast THEN
+    -- As ingest_batch_with_prompt_links: most batches carry no prompt links.
+    IF p_prompt_links IS NOT NULL AND p_prompt_links <> '[]'::jsonb THEN
+      PERFORM private.link_trace_prompt_links(p_project_id, p_prompt_links);
+    END IF;
+    RETURN;
+  END IF;
+
+  -- The reference. Its first two refusals come before reading the rows, as there.
+  IF p_project_id IS NULL OR NOT EXISTS (SELECT 1 FROM private.projects WHERE id = p_project_id) THEN
+    RAISE EXCEPTION 'project % not found', COALESCE(p_project_id::text, '<NULL>');
+  END IF;
+  SELECT count(*) INTO v_count FROM (
+    SELECT FROM string_to_table(p_sessions, E'\n') UNION ALL SELECT FROM string_to_table(p_runs, E'\n')
+    UNION ALL SELECT FROM string_to_table(p_spans, E'\n') UNION ALL SELECT FROM string_to_table(p_events, E'\n')) l;
+  IF v_count > private.max_batch_records() THEN
+    RAISE EXCEPTION 'batch exceeds maximum of % records', private.max_batch_records();
+  END IF;
+
+  -- The rows as the JSON lists the core would have sent: an empty field is a missing key,
+  -- a plain field a JSON string (iteration too: jsonb_to_recordset reads "3" as 3), a JSON
+  -- field its own text once it has been parsed alone (::json: one value, nothing spliced
+  -- into the object around it). One jsonb parse per list, as the JSON path's.
+  BEGIN
+    SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+          '"id":' || to_json(nullif(a[1], ''))::text,
+          '"created_at":' || to_json(nullif(a[2], ''))::text,
+          '"ended_at":' || to_json(nullif(a[3], ''))::text,
+          '"metadata":' || nullif(a[4], '')) || '}', ',' ORDER BY l.n), '') || ']',
+        COALESCE(bool_and(cardinality(a) = 4
+          AND (a[4] = '' OR a[4]::json IS NOT NULL)), true)
+      INTO v_text, v_shaped
+      FROM string_to_table(p_sessions, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+    v_sessions := v_text::jsonb;
+    IF v_shaped THEN
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"session_id":' || to_json(nullif(a[2], ''))::text,
+            '"name":' || nullif(a[3], ''),
+            '"started_at":' || to_json(nullif(a[4], ''))::text,
+            '"ended_at":' || to_json(nullif(a[5], ''))::text,
+            '"status":' || to_json(nullif(a[6], ''))::text,
+            '"error":' || nullif(a[7], ''),
+            '"metadata":' || nullif(a[8], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 8
+            AND (a[3] = '' OR a[3]::json IS NOT NULL)
+            AND (a[7] = '' OR a[7]::json IS NOT NULL)
+            AND (a[8] = '' OR a[8]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_runs, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_runs := v_text::jsonb;
+    END IF;
+    IF v_shaped THEN
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"run_id":' || to_json(nullif(a[2], ''))::text,
+            '"parent_span_id":' || to_json(nullif(a[3], ''))::text,
+            '"kind":' || to_json(nullif(a[4], ''))::text,
+            '"name":' || nullif(a[5], ''),
+            '"started_at":' || to_json(nullif(a[6], ''))::text,
+            '"ended_at":' || to_json(nullif(a[7], ''))::text,
+            '"status":' || to_json(nullif(a[8], ''))::text,
+            '"error":' || nullif(a[9], ''),
+            '"iteration":' || to_json(nullif(a[10], ''))::text,
+            '"attributes":' || nullif(a[11], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 11
+            AND (a[5] = '' OR a[5]::json IS NOT NULL)
+            AND (a[9] = '' OR a[9]::json IS NOT NULL)
+            AND (a[11] = '' OR a[11]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_spans, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_spans := v_text::jsonb;
+    END IF;
+    IF v_shaped THEN
+      SELECT '[' || COALESCE(string_agg('{' || concat_ws(',',
+            '"id":' || to_json(nullif(a[1], ''))::text,
+            '"run_id":' || to_json(nullif(a[2], ''))::text,
+            '"span_id":' || to_json(nullif(a[3], ''))::text,
+            '"type":' || to_json(nullif(a[4], ''))::text,
+            '"created_at":' || to_json(nullif(a[5], ''))::text,
+            '"content":' || nullif(a[6], ''),
+            '"attributes":' || nullif(a[7], '')) || '}', ',' ORDER BY l.n), '') || ']',
+          COALESCE(bool_and(cardinality(a) = 7
+            AND (a[6] = '' OR a[6]::json IS NOT NULL)
+            AND (a[7] = '' OR a[7]::json IS NOT NULL)), true)
+        INTO v_text, v_shaped
+        FROM string_to_table(p_events, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a;
+      v_events := v_text::jsonb;
+    END IF;
+    IF NOT v_shaped THEN
+      RAISE EXCEPTION '%', private.ingest_rows_problem(p_sessions, p_runs, p_spans, p_events)
+        USING ERRCODE = 'invalid_text_representation';
+    END IF;
+    PERFORM private.ingest_batch_with_prompt_links(p_project_id, v_sessions, v_runs, v_spans, v_events,
+      p_prompt_links);
+  EXCEPTION WHEN data_exception THEN
+    -- A field that is not of its type (a bad JSON field here, a bad uuid or timestamp in the
+    -- reference): name the row. Anything else is not the rows' fault: raised as it came.
+    v_problem := private.ingest_rows_problem(p_sessions, p_runs, p_spans, p_events);
+    IF v_problem IS NULL THEN
+      RAISE;
+    END IF;
+    RAISE EXCEPTION '%', v_problem USING ERRCODE = 'invalid_text_representation';
+  END;
+END;
+$fn$;
+
+-- The endpoint's one statement on rows text: what private.ingest_prepared_batch (030, 033)
+-- does on JSON lists — the records and prompt links, then the scores unless they are [],
+-- then the warnings unless there are none; one statement, so all or nothing.
+-- SECURITY INVOKER, like 030: its caller needs EXECUTE on the functions it calls.
+CREATE FUNCTION private.ingest_prepared_rows(p_project_id uuid, p_sessions text, p_runs text, p_spans text,
+  p_events text, p_prompt_links jsonb, p_scores jsonb, p_warnings jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $$
+BEGIN
+  PERFORM private.ingest_rows(p_project_id, p_sessions, p_runs, p_spans, p_events, p_prompt_links);
+  -- After the records: a score may name a run or span of the batch.
+  IF p_scores IS DISTINCT FROM '[]'::jsonb THEN
+    PERFORM count(*) FROM public.dashboard_bulk_create_scores(p_project_id, p_scores);
+  END IF;
+  IF p_warnings IS NOT NULL AND p_warnings IS DISTINCT FROM '[]'::jsonb THEN
+    PERFORM private.record_ingest_warnings(p_project_id, p_warnings);
+  END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb) IS
+  'The records of a batch as rows text (036) and its prompt links: a fast path for fresh batches, else ingest_batch_with_prompt_links on the same records.';
+COMMENT ON FUNCTION private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) IS
+  'The ingest endpoint''s one statement on rows text: ingest_rows (records, links), then dashboard_bulk_create_scores unless the scores are [], then record_ingest_warnings unless the warnings are [].';
+
+REVOKE ALL ON FUNCTION private.ingest_rows_problem(text, text, text, text),
+  private.ingest_rows_fast(uuid, text, text, text, text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
+  private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.ingest_rows(uuid, text, text, text, text, jsonb),
+  private.ingest_prepared_rows(uuid, text, text, text, text, jsonb, jsonb, jsonb) TO service_role;
