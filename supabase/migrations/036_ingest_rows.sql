@@ -19,21 +19,22 @@
 --
 -- How: a fast path for the common case (a fresh batch, sent parents first), and the
 -- reference, private.ingest_batch_with_prompt_links (027), for everything else.
---   * a re-send (the list's first span or first event is stored: two primary-key probes)
---     goes to the reference at once;
---   * fast path (private.ingest_rows_fast), one statement: every row of the batch is written optimistically — spans
---     and events by plain INSERT with no lookup of their own ids (a stored or repeated id
---     raises unique_violation), sessions and runs after one primary-key probe of their ids
---     (stored ones are merged by UPDATE exactly as 027 does). Then, from the keys the
---     INSERTs return, every rule of 027 is checked set-based: a run's session, a span's run
---     and parent, an event's run and span are rows of the batch (same run for parents and
---     event spans, each parent before its children) or stored rows of the project, found by
---     primary-key probes of only the ids the batch does not hold; required fields present;
---     no id twice; the record ceiling. The stored runs and sessions named are locked FOR
---     KEY SHARE, as 027 locks the runs (029 relies on it).
---   * anything else — a rule broken, a stored span or event (a re-send), children before
---     parents, a concurrent insert of one of the ids, a malformed row — rolls the fast
---     path's subtransaction back, and the same records go, as JSON lists, to the reference:
+--   * a retried batch (the list's first event is stored: one primary-key probe) goes to
+--     the reference at once;
+--   * fast path (private.ingest_rows_fast), one statement: sessions, runs and spans after
+--     one primary-key probe of their ids — new ones by plain INSERT, stored ones merged by
+--     UPDATE exactly as 027 does (the SDK sends a session, run or span again when it ends) —
+--     and events by plain INSERT with no lookup of their own ids (a stored or repeated one
+--     raises unique_violation). Then every rule of 027 is checked set-based: a run's
+--     session, a span's run and parent, an event's run and span are rows of the batch (same
+--     run for parents and event spans, each new span's parent before it) or stored rows of
+--     the project, found by primary-key probes of only the ids the batch does not hold;
+--     stored rows the batch sends are the project's (and a stored span keeps its run);
+--     required fields present; no id twice; the record ceiling. The stored runs and
+--     sessions named are locked FOR KEY SHARE, as 027 locks the runs (029 relies on it).
+--   * anything else — a rule broken, a stored event (a retry), children before parents, a
+--     concurrent insert of one of the ids, a malformed row — rolls the fast path's
+--     subtransaction back, and the same records go, as JSON lists, to the reference:
 --     so refusals (texts and order) and re-send merges are the reference's by construction,
 --     and the fast path never has to raise anything itself. A malformed row (wrong field
 --     count, a field that is not a uuid, timestamp, integer or JSON) is refused with a
@@ -143,18 +144,41 @@ BEGIN
       nullif(a[5], '')::timestamptz AS ended_at, nullif(a[6], '') AS status,
       nullif(nullif(a[7], '')::jsonb, 'null') AS error, nullif(nullif(a[8], '')::jsonb, 'null') AS metadata
     FROM string_to_table(p_runs, E'\n') AS l, string_to_array(l, E'\t') AS a),
-  -- Spans and events: plain INSERTs straight from the text (required fields cast without
-  -- nullif: an empty one fails the cast, or the column's NOT NULL). Only their keys are
-  -- kept, for the checks.
+  -- Spans are parsed once, here, with their place in the list (a row with the wrong
+  -- number of fields gets a NULL id, which the checks refuse). The SDK sends a span again
+  -- when it changes (running, then ended, in a later batch), so stored spans are common:
+  -- one primary-key probe of the batch's span ids splits them into new ones (INSERT) and
+  -- stored ones (027's merge by UPDATE).
+  spa AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(a) = 11 THEN nullif(a[1], '')::uuid END AS id, nullif(a[2], '')::uuid AS run_id,
+      nullif(a[3], '')::uuid AS parent_span_id, nullif(a[4], '') AS kind, nullif(a[5], '')::jsonb #>> '{}' AS name,
+      nullif(a[6], '')::timestamptz AS started_at, nullif(a[7], '')::timestamptz AS ended_at,
+      nullif(a[8], '') AS status, nullif(nullif(a[9], '')::jsonb, 'null') AS error,
+      nullif(a[10], '')::integer AS iteration, nullif(nullif(a[11], '')::jsonb, 'null') AS attributes, l.n
+    FROM string_to_table(p_spans, E'\n') WITH ORDINALITY AS l(line, n), string_to_array(l.line, E'\t') AS a),
+  sp_self AS MATERIALIZED (
+    SELECT t.id, t.project_id, t.run_id FROM private.spans t WHERE t.id = ANY (ARRAY(SELECT s.id FROM spa s))),
   sp_new AS (
     INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
       error, iteration, attributes)
-    SELECT CASE WHEN cardinality(a) = 11 THEN a[1]::uuid END, a[2]::uuid, p_project_id, nullif(a[3], '')::uuid,
-      a[4], a[5]::jsonb #>> '{}', a[6]::timestamptz, nullif(a[7], '')::timestamptz, a[8],
-      nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
-      COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
-    FROM string_to_table(p_spans, E'\n') AS l, string_to_array(l, E'\t') AS a
-    RETURNING id, run_id, parent_span_id),
+    SELECT s.id, s.run_id, p_project_id, s.parent_span_id, s.kind, s.name, s.started_at, s.ended_at, s.status,
+      s.error, s.iteration, COALESCE(s.attributes, '{}'::jsonb)
+    FROM spa s WHERE NOT EXISTS (SELECT 1 FROM sp_self o WHERE o.id = s.id)),
+  -- 027's merge of a stored span (status never moves back to running), writing only the
+  -- rows it changes; a stored span keeps its run and parent.
+  sp_upd AS (
+    UPDATE private.spans t SET ended_at = COALESCE(s.ended_at, t.ended_at),
+      status = CASE WHEN t.status <> 'running' AND s.status = 'running' THEN t.status ELSE s.status END,
+      error = COALESCE(s.error, t.error), attributes = t.attributes || COALESCE(s.attributes, '{}'::jsonb)
+    FROM spa s
+    WHERE t.id = ANY (ARRAY(SELECT o.id FROM sp_self o WHERE o.project_id = p_project_id)) AND t.id = s.id
+      AND (t.ended_at IS DISTINCT FROM COALESCE(s.ended_at, t.ended_at)
+        OR t.status <> CASE WHEN t.status <> 'running' AND s.status = 'running' THEN t.status ELSE s.status END
+        OR t.error IS DISTINCT FROM COALESCE(s.error, t.error)
+        OR t.attributes <> t.attributes || COALESCE(s.attributes, '{}'::jsonb))),
+  -- Events: plain INSERTs straight from the text (required fields cast without nullif: an
+  -- empty one fails the cast, or the column's NOT NULL); a stored one (a retried batch)
+  -- raises unique_violation. Only their keys are kept, for the checks.
   ev_new AS (
     INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
     SELECT CASE WHEN cardinality(a) = 7 THEN a[1]::uuid END, a[2]::uuid, nullif(a[3], '')::uuid, p_project_id,
@@ -162,16 +186,19 @@ BEGIN
       COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
     FROM string_to_table(p_events, E'\n') AS l, string_to_array(l, E'\t') AS a
     RETURNING run_id, span_id),
-  -- The spans numbered in the order they were inserted (the list's): any numbering in
-  -- which every in-batch parent comes first proves the new links acyclic.
-  sp_num AS (SELECT s.id, s.run_id, s.parent_span_id, row_number() OVER () AS n FROM sp_new s),
+  -- Each span numbered by its place in the list: every new span's in-batch parent must come
+  -- first, which proves the new links acyclic (stored spans keep their parents, whose
+  -- ancestors are stored).
+  sp_num AS (SELECT s.id, s.run_id, s.parent_span_id, s.n, o.id IS NOT NULL AS stored
+    FROM spa s LEFT JOIN sp_self o ON o.id = s.id),
   -- The runs the spans and events name, each once.
-  run_ref AS MATERIALIZED (SELECT s.run_id AS id FROM sp_new s UNION SELECT e.run_id FROM ev_new e),
+  run_ref AS MATERIALIZED (SELECT s.run_id AS id FROM spa s UNION SELECT e.run_id FROM ev_new e),
   -- Each span reference (a span's parent, which must come earlier, and an event's span)
   -- with the span of the batch it names, if any.
   sp_ref AS MATERIALIZED (
     SELECT x.ref, x.run_id, x.n, s.run_id AS batch_run, s.n AS batch_n
     FROM (SELECT c.parent_span_id AS ref, c.run_id, c.n FROM sp_num c WHERE c.parent_span_id IS NOT NULL
+        AND NOT c.stored
       UNION ALL SELECT e.span_id, e.run_id, NULL FROM ev_new e WHERE e.span_id IS NOT NULL) x
     LEFT JOIN sp_num s ON s.id = x.ref),
   -- What is stored: primary-key probes (sessions_pkey, runs_pkey, spans_pkey) of the ids
@@ -229,14 +256,19 @@ BEGIN
     AND (SELECT count(*) FROM ses_old o WHERE o.project_id <> p_project_id) = 0
     AND (SELECT count(*) FROM run_old o WHERE o.project_id <> p_project_id) = 0
     AND (SELECT count(*) FROM sp_old o WHERE o.project_id <> p_project_id) = 0
-    -- Sessions and runs: complete (stored ones too: an UPDATE checks no NOT NULL), each
-    -- once. Spans and events are all new: their columns' NOT NULL and the primary keys
-    -- did the same.
+    AND (SELECT count(*) FROM sp_self o WHERE o.project_id <> p_project_id) = 0
+    -- A stored span sent with another run: the reference decides (it keeps the stored run).
+    AND (SELECT count(*) FROM spa s JOIN sp_self o ON o.id = s.id WHERE o.run_id <> s.run_id) = 0
+    -- Sessions, runs and spans: complete (stored ones too: an UPDATE checks no NOT NULL),
+    -- each once. Events are all new: their columns' NOT NULL and primary key did the same.
     AND (SELECT count(*) FROM ses s WHERE s.id IS NULL OR s.created_at IS NULL) = 0
     AND (SELECT count(*) - count(DISTINCT s.id) FROM ses s) = 0
     AND (SELECT count(*) FROM run r WHERE r.id IS NULL OR r.session_id IS NULL OR r.name IS NULL
       OR r.started_at IS NULL OR r.status IS NULL) = 0
     AND (SELECT count(*) - count(DISTINCT r.id) FROM run r) = 0
+    AND (SELECT count(*) FROM spa s WHERE s.id IS NULL OR s.run_id IS NULL OR s.kind IS NULL OR s.name IS NULL
+      OR s.started_at IS NULL OR s.status IS NULL) = 0
+    AND (SELECT count(*) - count(DISTINCT s.id) FROM spa s) = 0
     -- A run's session: in the batch or stored.
     AND (SELECT count(*) FROM run r
       WHERE NOT EXISTS (SELECT 1 FROM ses s WHERE s.id = r.session_id)
@@ -278,14 +310,11 @@ DECLARE
   v_text text;
   v_problem text;
 BEGIN
-  -- A re-send (its first span or first event is stored: two primary-key probes) goes
-  -- straight to the reference: the fast path would write the whole batch before meeting
-  -- the stored id.
+  -- A retried batch (its first event is stored: one primary-key probe) goes straight to
+  -- the reference: the fast path would write the whole batch before meeting the stored
+  -- event. (Stored sessions, runs and spans are merged by the fast path itself.)
   -- (A list not starting with a uuid probes nothing: the fast path will refuse it.)
-  IF EXISTS (SELECT 1 FROM private.spans
-      WHERE id = CASE WHEN substr(p_spans, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
-        THEN substr(p_spans, 1, 36)::uuid END)
-    OR EXISTS (SELECT 1 FROM private.events
+  IF EXISTS (SELECT 1 FROM private.events
       WHERE id = CASE WHEN substr(p_events, 1, 37) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\t'
         THEN substr(p_events, 1, 36)::uuid END) THEN
     v_fast := false;

@@ -5,7 +5,7 @@
 -- (ingest_prepared_batch) and the rows path leave the same rows (or raise the same error).
 -- Concurrent ingests of the same ids are in scripts/test-db.sh.
 BEGIN;
-SELECT plan(96);
+SELECT plan(98);
 
 ------------------------------------------------------------------ helpers
 -- Ids: a kind (8 hex digits) and a number.
@@ -264,7 +264,12 @@ SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-0000
   jsonb_build_array(pg_temp.ses(1, '{"ended_at": "2025-03-01T13:00:00Z"}')), jsonb_build_array(pg_temp.run(1, 1)),
   jsonb_build_array(pg_temp.span(20, 1)), '[]')), false, 'stored sessions and runs are merged by the fast path');
 SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
-  jsonb_build_array(pg_temp.span(1, 1)), '[]')), true, 'a stored span (a re-send) goes to the reference');
+  jsonb_build_array(pg_temp.span(1, 1)), '[]')), false, 'a stored span (sent again as it ends) is merged by the fast path');
+SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
+  jsonb_build_array(pg_temp.span(1, 1, NULL, '{"run_id": "0000000b-0000-4000-8000-000000000002"}')), '[]')), true,
+  'a stored span sent with another run goes to the reference');
+SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
+  jsonb_build_array(pg_temp.ev(1, 1, 1)))), true, 'a stored event (a retried batch) goes to the reference');
 SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
   jsonb_build_array(pg_temp.span(21, 1, 20), pg_temp.span(20, 1)), '[]')), true, 'children first go to the reference');
 
