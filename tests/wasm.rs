@@ -20,7 +20,7 @@ fn parse(text: &JsValue) -> JsValue {
 
 #[wasm_bindgen_test]
 fn prepare_batch_returns_json_texts_with_the_project() {
-    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::TRUE);
     let spans: Array = parse(&get(&r, "spans")).dyn_into().unwrap();
     assert_eq!(spans.length(), 3);
@@ -28,7 +28,7 @@ fn prepare_batch_returns_json_texts_with_the_project() {
         assert_eq!(get(&span, "project_id").as_string().unwrap(), PROJECT);
     }
     assert_eq!(get(&get(&r, "counts"), "events").as_f64(), Some(3.0));
-    let b = wasm::prepare_batch(EXAMPLE_B.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let b = wasm::prepare_batch(EXAMPLE_B.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert_eq!(get(&get(&b, "counts"), "scores").as_f64(), Some(3.0));
 }
 
@@ -52,7 +52,7 @@ fn list_strings_are_exactly_the_prepared_lists() {
     for body in [EXAMPLE_A.to_string(), EXAMPLE_B.to_string(), merged_escapes, non_ascii] {
         let project = uuid::Uuid::parse_str(PROJECT).unwrap();
         let native = northstar_core::prepare_batch(body.as_bytes(), project, &Default::default()).unwrap();
-        let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+        let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
         for (k, name) in ["sessions", "runs", "spans", "events", "prompt_links", "scores"].iter().enumerate() {
             assert_eq!(get(&r, name).as_string().unwrap(), native.list(k), "{name} of {body}");
         }
@@ -62,7 +62,7 @@ fn list_strings_are_exactly_the_prepared_lists() {
 #[wasm_bindgen_test]
 fn rejection_is_a_plain_object_with_paths() {
     let body = EXAMPLE_A.replacen("\"agent\"", "\"llm\"", 1);
-    let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
     assert_eq!(get(&r, "status").as_f64(), Some(400.0));
     let errors: Array = get(&r, "errors").dyn_into().unwrap();
@@ -78,11 +78,11 @@ fn rejection_is_a_plain_object_with_paths() {
 #[wasm_bindgen_test]
 fn limits_come_from_a_js_object_and_typos_throw() {
     let limits = JSON::parse(r#"{"maxRecords": 3}"#).unwrap();
-    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, limits).unwrap();
+    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, limits, None).unwrap();
     assert_eq!(get(&r, "status").as_f64(), Some(413.0));
     let typo = JSON::parse(r#"{"maxRecord": 3}"#).unwrap();
-    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, typo).is_err());
-    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), "nope", JsValue::UNDEFINED).is_err());
+    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, typo, None).is_err());
+    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), "nope", JsValue::UNDEFINED, None).is_err());
     assert_eq!(get(&wasm::default_limits().unwrap(), "maxRecords").as_f64(), Some(100_000.0));
 }
 
@@ -106,14 +106,14 @@ fn keys_and_bearer_headers() {
 #[wasm_bindgen_test]
 fn hostile_inputs_do_not_trap() {
     let deep = format!("{{\"schema_version\":2,\"events\":[{}{}]}}", "[".repeat(100_000), "]".repeat(100_000));
-    let r = wasm::prepare_batch(deep.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let r = wasm::prepare_batch(deep.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
     let nested =
         format!("{{\"schema_version\":2,\"events\":[{{\"content\":{}{}}}]}}", "[".repeat(100_000), "]".repeat(100_000));
-    let r = wasm::prepare_batch(nested.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let r = wasm::prepare_batch(nested.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
     for bytes in [&b"\xff\xfe"[..], b"{\"a\":\"\\ud800\"}", b"", b"{\"spans\":[{\"\\udfff\":1}]}"] {
-        let r = wasm::prepare_batch(bytes, PROJECT, JsValue::UNDEFINED).unwrap();
+        let r = wasm::prepare_batch(bytes, PROJECT, JsValue::UNDEFINED, None).unwrap();
         assert_eq!(get(&r, "ok"), JsValue::FALSE);
     }
 }
@@ -125,7 +125,7 @@ fn strings_are_read_exactly_whatever_the_offset_of_quotes_escapes_and_controls()
     for k in 0..40 {
         let name = format!("{}\\\"q\\\\é{}", "x".repeat(k), "y".repeat(20));
         let body = EXAMPLE_A.replacen("\"research-agent\"", &format!("\"{name}\""), 1);
-        let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+        let r = wasm::prepare_batch(body.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
         assert_eq!(get(&r, "ok"), JsValue::TRUE, "offset {k}");
         let runs: Array = parse(&get(&r, "runs")).dyn_into().unwrap();
         let expected = format!("{}\"q\\é{}", "x".repeat(k), "y".repeat(20));
@@ -133,7 +133,7 @@ fn strings_are_read_exactly_whatever_the_offset_of_quotes_escapes_and_controls()
 
         let raw_tab =
             EXAMPLE_A.replacen("\"research-agent\"", &format!("\"{}\t{}\"", "x".repeat(k), "y".repeat(20)), 1);
-        let r = wasm::prepare_batch(raw_tab.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+        let r = wasm::prepare_batch(raw_tab.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
         assert_eq!(get(&r, "ok"), JsValue::FALSE, "raw control character at offset {k}");
     }
 }
@@ -171,7 +171,7 @@ fn repairs_come_with_warnings_and_rows() {
         1,
     );
     let limits = JSON::parse(r#"{"maxFieldBytes": 1024}"#).unwrap();
-    let r = wasm::prepare_batch(text.as_bytes(), PROJECT, limits.clone()).unwrap();
+    let r = wasm::prepare_batch(text.as_bytes(), PROJECT, limits.clone(), None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::TRUE);
     let warnings: Array = get(&r, "warnings").dyn_into().unwrap();
     assert_eq!(warnings.length(), 2);
@@ -188,6 +188,19 @@ fn repairs_come_with_warnings_and_rows() {
     assert!(content.starts_with("é😀") && content.ends_with(" bytes]"), "{content}");
     let v = wasm::validate_batch(JsValue::from_str(&text), limits).unwrap();
     assert_eq!(get(&v, "warnings_total").as_f64(), Some(2.0));
-    let clean = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED).unwrap();
+    let clean = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
     assert!(get(&clean, "warnings").is_undefined());
+}
+
+#[wasm_bindgen_test]
+fn prepare_batch_writes_rows_when_asked_and_refuses_other_formats() {
+    let r = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED, Some("rows".into())).unwrap();
+    let get = |key: &str| js_sys::Reflect::get(&r, &JsValue::from_str(key)).unwrap();
+    assert_eq!(get("format").as_string().as_deref(), Some("rows"));
+    let sessions = get("sessions").as_string().unwrap();
+    assert_eq!(sessions.split('\t').count(), 4, "{sessions}");
+    assert!(sessions.starts_with("0b6f3c1e-8a57-4d3b-9a51-4f1f6d0c2a11\t"));
+    let json = wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED, None).unwrap();
+    assert!(js_sys::Reflect::get(&json, &JsValue::from_str("format")).unwrap().is_undefined());
+    assert!(wasm::prepare_batch(EXAMPLE_A.as_bytes(), PROJECT, JsValue::UNDEFINED, Some("csv".into())).is_err());
 }

@@ -100,7 +100,8 @@ Deno.test({
             const { body, ids } = batch(content);
             body.runs[0].name = tricky.q;
             await store.ingest(P, prepared(body, format));
-            const [row] = await sql`SELECT e.content, r.name FROM private.events e JOIN private.runs r ON r.id = e.run_id
+            const [row] =
+              await sql`SELECT e.content, r.name FROM private.events e JOIN private.runs r ON r.id = e.run_id
               WHERE e.id = ${ids.event}`;
             assert.deepEqual(row, { content, name: tricky.q }, `${format}, ${pad ? "parameters" : "literals"}`);
           }
