@@ -43,3 +43,23 @@ fn prepare_otlp_refusals() {
     assert_eq!(get(&r, "status").as_f64(), Some(415.0));
     assert!(wasm::prepare_otlp(b"{}", "application/json", "nope", JsValue::UNDEFINED).is_err());
 }
+
+#[wasm_bindgen_test]
+fn prepare_otlp_warnings_name_the_otlp_span() {
+    // A NUL in the second span's name, repaired: the warning and its database row name
+    // that span of the request.
+    let mut doc: serde_json::Value = serde_json::from_str(GENAI_CURRENT).unwrap();
+    let span = &mut doc["resourceSpans"][0]["scopeSpans"][0]["spans"][1];
+    span["name"] = serde_json::Value::String(format!("nul\u{0}{}", span["name"].as_str().unwrap()));
+    let body = serde_json::to_vec(&doc).unwrap();
+    let r = wasm::prepare_otlp(&body, "application/json", PROJECT, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::TRUE);
+    let warnings: Array = get(&r, "warnings").dyn_into().unwrap();
+    assert!(warnings.length() >= 1);
+    for w in warnings.iter() {
+        let path = get(&w, "path").as_string().unwrap();
+        assert!(path.starts_with("resourceSpans[0].scopeSpans[0].spans[1] (as "), "{path}");
+    }
+    let rows = get(&r, "warning_rows").as_string().unwrap();
+    assert!(rows.contains("\"path\":\"resourceSpans[0].scopeSpans[0].spans[1] (as "), "{rows}");
+}
