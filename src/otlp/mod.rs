@@ -13,6 +13,8 @@ mod fast;
 mod genai;
 mod map;
 mod openinference;
+#[doc(hidden)]
+pub mod sha4;
 mod traceloop;
 pub mod value;
 pub mod wire;
