@@ -17,6 +17,12 @@
 //!   rejection when refused (unless the refusal involves a client `project_id`, which only
 //!   `prepare_batch` can judge).
 //!
+//! One input in four is an OTLP protobuf export instead (`tests/common/otlp_gen.rs`: GenAI
+//! traces, clean or damaged, half of them byte-mutated, sometimes under small limits),
+//! checked for: no panic; the fast path either declining or giving byte for byte the
+//! reference path's result, and the borrowing reader reading what prost reads; and
+//! `prepare_otlp`'s lists keeping the invariants above.
+//!
 //! On a failure the input is written to `--out` (default `target/fuzz-failures`) and the
 //! process exits non-zero. Inputs that give an outcome not seen before join the corpus.
 //!
@@ -24,13 +30,18 @@
 //! The last line reads `test result: ok. 1 passed; 0 failed; …` with the number of inputs
 //! run (what `scripts/test.sh` counts).
 
+#[path = "../tests/common/otlp_gen.rs"]
+mod otlp_gen;
+
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use northstar_core::{
-    prepare_batch, prepare_batch_as, validate_batch, Code, Format, Limits, PreparedBatch, Rejection, ROW_FIELDS,
+    prepare_batch, prepare_batch_as, prepare_otlp, validate_batch, Code, Format, Limits, PreparedBatch, Rejection,
+    ROW_FIELDS,
 };
+use prost::Message as _;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -426,6 +437,16 @@ fn mutate_bytes(r: &mut Rng, input: &mut Vec<u8>, other: &[u8]) {
 }
 
 /// The invariants of one input; `Err` says which one failed.
+/// An OTLP protobuf body: the fast path agrees with the reference (or declines), and what
+/// `prepare_otlp` prepares keeps the batch invariants.
+fn check_otlp(body: &[u8], limits: &Limits, tally: &mut otlp_gen::Tally) -> Result<(), String> {
+    otlp_gen::compare(body, limits, tally)?;
+    if let Ok(p) = prepare_otlp(body, "application/x-protobuf", otlp_gen::PROJECT, limits) {
+        check_prepared(&p.batch, otlp_gen::PROJECT)?;
+    }
+    Ok(())
+}
+
 fn check(body: &[u8], limits: &Limits) -> Result<String, String> {
     let project = Uuid::from_u128(PROJECT);
     let prepared = prepare_batch(body, project, limits);
@@ -670,7 +691,24 @@ fn main() {
     let mut last_report = Instant::now();
     let mut exec = 0u64;
     let mut accepted = 0u64;
+    let mut otlp = otlp_gen::Tally::default();
+    let mut otlp_rng = otlp_gen::Rng(seed | 1);
     while exec < count && start.elapsed() < budget {
+        if r.chance(4) {
+            let mut body = otlp_gen::export(&mut otlp_rng).encode_to_vec();
+            if r.chance(2) {
+                otlp_gen::mutate(&mut otlp_rng, &mut body);
+            }
+            let limits = if r.chance(3) { otlp_gen::limits(&mut otlp_rng) } else { Limits::default() };
+            if let Ok(mut c) = CURRENT.lock() {
+                c.clone_from(&body);
+            }
+            if let Err(why) = check_otlp(&body, &limits, &mut otlp) {
+                fail(seed, exec, &body, &why);
+            }
+            exec += 1;
+            continue;
+        }
         let generated = r.chance(4);
         let mut input = if generated { generate(&mut r).into_bytes() } else { r.pick(&corpus).clone() };
         for _ in 0..r.below(4) + usize::from(!generated) {
@@ -724,7 +762,9 @@ fn main() {
         }
     }
     println!(
-        "test result: ok. 1 passed; 0 failed; {exec} inputs ({accepted} accepted) in {:.1} s, {} distinct outcomes, seed {seed}",
+        "test result: ok. 1 passed; 0 failed; {exec} inputs ({accepted} batches accepted; {} OTLP exports, {} on the fast path) in {:.1} s, {} distinct outcomes, seed {seed}",
+        otlp.fast + otlp.declined,
+        otlp.fast,
         start.elapsed().as_secs_f64(),
         outcomes.len()
     );

@@ -4,7 +4,7 @@
 # playwright-core), then runs
 #   - rustfmt and clippy,
 #   - the native Rust tests (unit, contract, property, merge and scaling tests),
-#   - a 20-second run of the fuzzer (examples/fuzz.rs),
+#   - a 20-second run of the fuzzer (examples/fuzz.rs, batches and OTLP exports),
 #   - a rebuild of pkg/ that must match the committed one,
 #   - the wasm-bindgen tests inside WebAssembly (Node runner),
 #   - the database: migrations applied to a throwaway PostgreSQL 15 cluster, then pgTAP,
@@ -64,7 +64,7 @@ suite "clippy" cargo clippy --quiet --all-targets -- -D warnings
 suite "Rust tests (native)" cargo test --quiet
 # The fuzzer (examples/fuzz.rs) for 20 s, debug build (debug assertions on); it prints
 # the seed, and on a failure saves the input under target/fuzz-failures/.
-suite "fuzz: prepare_batch / validate_batch invariants (20 s)" \
+suite "fuzz: prepare_batch / validate_batch invariants, OTLP fast path vs reference (20 s)" \
   cargo run --quiet --example fuzz -- --seconds 20
 suite "pkg/ is up to date with src/" bash scripts/build-pkg.sh --check
 suite "wasm-bindgen tests (in WebAssembly, Node runner)" \

@@ -519,7 +519,45 @@ fn a_nul_is_repaired_with_a_warning_outside_strict_mode() {
     assert_eq!(p.batch.counts.spans, 4);
     assert!(p.batch.spans().contains(r#""tool.description":"a\ufffdb""#), "{}", p.batch.spans());
     assert_eq!(p.batch.warnings_total, 1);
-    assert!(p.batch.warnings[0].what.path.ends_with(r#".attributes["tool.description"]"#), "{:?}", p.batch.warnings[0]);
+    // The warning names the OTLP span it came from, then the record field repaired, as a
+    // refused span's violation does; the row for the database carries the same path.
+    let at = req.resource_spans[0].scope_spans[0].spans.iter().position(|s| s.name == "search_docs").unwrap();
+    let path = &p.batch.warnings[0].what.path;
+    assert!(path.starts_with(&format!("resourceSpans[0].scopeSpans[0].spans[{at}] (as spans[")), "{path}");
+    assert!(path.ends_with(r#".attributes["tool.description"])"#), "{path}");
+    assert!(p.batch.warning_rows().contains("resourceSpans[0].scopeSpans[0].spans["), "{}", p.batch.warning_rows());
+    // The same request in OTLP/JSON: the same warning path.
+    let mut doc: Json = serde_json::from_str(OPENINFERENCE).unwrap();
+    let tool = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == "search_docs")
+        .unwrap();
+    tool["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "tool.description", "value": {"stringValue": "a\u{0}b"}}));
+    let json = serde_json::to_vec(&doc).unwrap();
+    let pj = prepare_otlp(&json, "application/json", PROJECT, &Limits::default()).unwrap();
+    assert_eq!(pj.batch.warnings[0].what.path, *path);
+}
+
+#[test]
+fn a_repaired_genai_span_warns_with_its_otlp_path() {
+    // A GenAI export (what the fast path takes) with a NUL in the second span's name: the
+    // repair is reported at that span, wherever the request's spans sit.
+    let mut req = decode(GENAI_CURRENT.as_bytes(), Encoding::Json).unwrap();
+    let last = req.resource_spans.len() - 1;
+    let spans = &mut req.resource_spans[last].scope_spans[0].spans;
+    assert!(spans.len() >= 2);
+    spans[1].name = "bad\u{0}name".into();
+    let p = prepare_otlp(&req.encode_to_vec(), "application/x-protobuf", PROJECT, &Limits::default()).unwrap();
+    assert_eq!(p.rejected_spans, 0);
+    assert!(p.batch.warnings_total >= 1);
+    for w in &p.batch.warnings {
+        assert!(w.what.path.starts_with(&format!("resourceSpans[{last}].scopeSpans[0].spans[1] (as ")), "{:?}", w.what);
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::attrs::{Attrs, Direction, Explicit, Message};
 use super::borrowed::{self as b, AnyValue, KeyValue, Value};
 use super::map::{event_type_of, has_parent_id, non_empty_name, SESSION_KEYS, SPAN_KINDS};
+use super::sha4::derive_ids;
 use super::value::{derive_id, rfc3339_micros};
 use super::{genai, Kind, PreparedOtlp};
 use crate::batch::{Counts, PreparedBatch};
@@ -123,14 +124,15 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
     // Span ids, in the mapping's order (trace by trace); a span sent twice is declined.
     let order: Vec<usize> = traces.iter().flat_map(|t| t.spans.iter().copied()).collect();
     let mut position: HashMap<(&[u8], &[u8]), usize> = HashMap::with_capacity(order.len());
-    let mut span_ids = Vec::with_capacity(order.len());
+    let mut id_inputs = Vec::with_capacity(order.len());
     for (k, &i) in order.iter().enumerate() {
         let s = items[i].span;
         if position.insert((s.trace_id, s.span_id), k).is_some() {
             return None;
         }
-        span_ids.push(derive_id(project, "span", &[s.trace_id, s.span_id]));
+        id_inputs.push([s.trace_id, s.span_id]);
     }
+    let span_ids = derive_ids(project, "span", &id_inputs);
     let parents: Vec<Option<usize>> = order
         .iter()
         .map(|&i| {
@@ -224,11 +226,37 @@ pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOt
     }
     out.push(b']');
     let e2 = out.len();
+    // Every span's messages and their event ids first, so that the ids are derived
+    // together (four at a time).
+    let span_messages: Vec<Vec<(Msg, String)>> = order
+        .iter()
+        .map(|&i| {
+            messages(items[i].span)
+                .0
+                .into_iter()
+                .map(|m| {
+                    let source = event_source(&m);
+                    (m, source)
+                })
+                .collect()
+        })
+        .collect();
+    let event_inputs: Vec<[&[u8]; 3]> = order
+        .iter()
+        .zip(&span_messages)
+        .flat_map(|(&i, msgs)| {
+            let s = items[i].span;
+            msgs.iter().map(move |(_, source)| [s.trace_id, s.span_id, source.as_bytes()])
+        })
+        .collect();
+    let event_ids = derive_ids(project, "event", &event_inputs);
+    let mut event_ids = event_ids.into_iter();
     out.push(b'[');
     let mut event_count = 0usize;
-    for (k, &i) in order.iter().enumerate() {
+    for ((k, &i), msgs) in order.iter().enumerate().zip(span_messages) {
         let t = trace_of_span[k];
-        event_count += w.events(&items[i], span_ids[k], &run_texts[t], traces[t].root == Some(i), &mut out);
+        let is_root = traces[t].root == Some(i);
+        event_count += w.events(&items[i], msgs, &mut event_ids, span_ids[k], &run_texts[t], is_root, &mut out);
     }
     out.push(b']');
     let e3 = out.len();
@@ -847,7 +875,6 @@ struct Writer {
     project_piece: Vec<u8>,
     max_string: usize,
     refused: bool,
-    project: Uuid,
     clock: Clock,
 }
 
@@ -886,7 +913,7 @@ impl Writer {
         let mut project_piece = b",\"project_id\":\"".to_vec();
         project_piece.extend_from_slice(format_uuid(project).as_bytes());
         project_piece.push(b'"');
-        Writer { project_piece, max_string, refused: false, project, clock: Clock::default() }
+        Writer { project_piece, max_string, refused: false, clock: Clock::default() }
     }
 
     /// `{"id":"…","project_id":"…"`.
@@ -1119,9 +1146,18 @@ impl Writer {
 
     /// The message events of one span (in `out`, after a comma unless first); returns how
     /// many.
-    fn events(&mut self, it: &Item, id: Uuid, run_text: &str, is_root: bool, out: &mut Vec<u8>) -> usize {
+    #[allow(clippy::too_many_arguments)]
+    fn events(
+        &mut self,
+        it: &Item,
+        msgs: Vec<(Msg, String)>,
+        ids: &mut impl Iterator<Item = Uuid>,
+        id: Uuid,
+        run_text: &str,
+        is_root: bool,
+        out: &mut Vec<u8>,
+    ) -> usize {
         let s = it.span;
-        let (msgs, _) = messages(s);
         if msgs.is_empty() {
             return 0;
         }
@@ -1131,11 +1167,16 @@ impl Writer {
         let end = if s.end_time_unix_nano == 0 { start } else { s.end_time_unix_nano };
         let (start_text, end_text) = (self.clock.text(start), self.clock.text(end));
         let count = msgs.len();
-        for (n, m) in msgs.into_iter().enumerate() {
+        for (n, (m, source)) in msgs.into_iter().enumerate() {
             if out.last() != Some(&b'[') {
                 out.push(b',');
             }
-            self.event(out, s, n, m, kind, is_root, run_text, &id_text, &start_text, &end_text);
+            let Some(event_id) = ids.next() else {
+                self.refused = true;
+                return count;
+            };
+            let at = (n, event_id, source);
+            self.event(out, at, m, kind, is_root, run_text, &id_text, &start_text, &end_text);
         }
         count
     }
@@ -1324,8 +1365,7 @@ impl Writer {
     fn event(
         &mut self,
         out: &mut Vec<u8>,
-        s: &b::Span,
-        n: usize,
+        (n, id, source): (usize, Uuid, String),
         m: Msg,
         kind: Kind,
         is_root: bool,
@@ -1334,27 +1374,13 @@ impl Writer {
         start_text: &str,
         end_text: &str,
     ) {
-        let (source, type_word, direction) = {
-            let (source, explicit, role, direction) = match &m {
-                Msg::Fast(f) => {
-                    let source: String = match f.index {
-                        None => f.source.to_string(),
-                        Some(i) => {
-                            let mut text = String::with_capacity(f.source.len() + 6);
-                            text.push_str(&f.source);
-                            text.push('[');
-                            text.push_str(itoa::Buffer::new().format(i));
-                            text.push(']');
-                            text
-                        }
-                    };
-                    (source, f.explicit, f.role.as_deref(), f.direction)
-                }
-                Msg::Ref(r) => (r.source.clone(), r.explicit, r.role.as_deref(), r.direction),
+        let (type_word, direction) = {
+            let (explicit, role, direction) = match &m {
+                Msg::Fast(f) => (f.explicit, f.role.as_deref(), f.direction),
+                Msg::Ref(r) => (r.explicit, r.role.as_deref(), r.direction),
             };
-            (source, event_type_of(explicit, role, direction, kind, is_root), direction)
+            (event_type_of(explicit, role, direction, kind, is_root), direction)
         };
-        let id = derive_id(self.project, "event", &[s.trace_id, s.span_id, source.as_bytes()]);
         self.record_head(out, id);
         out.extend_from_slice(b",\"run_id\":\"");
         out.extend_from_slice(run_text.as_bytes());
@@ -1454,6 +1480,24 @@ impl Writer {
                 }
             }
         }
+    }
+}
+
+/// A message event's `otel.source` (`gen_ai.input.messages[0]`), which its id hashes.
+fn event_source(m: &Msg) -> String {
+    match m {
+        Msg::Fast(f) => match f.index {
+            None => f.source.to_string(),
+            Some(i) => {
+                let mut text = String::with_capacity(f.source.len() + 6);
+                text.push_str(&f.source);
+                text.push('[');
+                text.push_str(itoa::Buffer::new().format(i));
+                text.push(']');
+                text
+            }
+        },
+        Msg::Ref(r) => r.source.clone(),
     }
 }
 

@@ -320,7 +320,13 @@ pub fn map_spans(spans: &[SpanRef], alive: &[usize], project: Uuid) -> MappedBat
             },
         };
         body.runs.push(run);
-        sources[1].push(acc.spans.clone());
+        // The root first: a repair of the run (its name, its resource) is reported at the span
+        // the run was made from.
+        let mut run_sources = acc.spans.clone();
+        if let Some(at) = acc.root.and_then(|r| run_sources.iter().position(|&k| k == r)) {
+            run_sources[..=at].rotate_right(1);
+        }
+        sources[1].push(run_sources);
         trace_runs.push(TraceRun { id: run_text.clone(), has_root: acc.root.is_some(), session_rank });
 
         for &i in &acc.spans {

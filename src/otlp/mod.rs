@@ -13,6 +13,8 @@ mod fast;
 mod genai;
 mod map;
 mod openinference;
+#[doc(hidden)]
+pub mod sha4;
 mod traceloop;
 pub mod value;
 pub mod wire;
@@ -248,7 +250,10 @@ pub fn prepare_request(
         }
         let mapped = map::map_spans(&spans, &listed, project_id);
         match crate::batch::prepare_batch(&mapped.body, project_id, limits) {
-            Ok(batch) => {
+            Ok(mut batch) => {
+                for w in &mut batch.warnings {
+                    w.what.path = otlp_path_of(&w.what.path, &mapped.sources, &path);
+                }
                 let rejected = alive.iter().filter(|a| !**a).count();
                 let error_message = match errors.first() {
                     None => String::new(),
@@ -323,6 +328,16 @@ pub fn prepare_request(
         None => "No span of the request can be stored".into(),
     };
     Err(OtlpRejection { status: 400, error, truncated: total_errors > errors.len(), total: total_errors, errors })
+}
+
+/// Where a repair of record path `at` (`spans[3].name`) sits in the OTLP request: the span
+/// the record was made from (the first, for a run or session made from several), then the
+/// record path, as a refused span's violation reads; `at` itself when no span is known.
+fn otlp_path_of(at: &str, sources: &[Vec<Vec<usize>>; 6], span_path: &dyn Fn(usize) -> String) -> String {
+    match record_of(at).and_then(|(list, i)| sources[list].get(i)).and_then(|s| s.first()) {
+        Some(&k) => format!("{} (as {at})", span_path(k)),
+        None => at.to_string(),
+    }
 }
 
 /// Ids the OTLP specification requires: a 16-byte trace id and an 8-byte span id, neither

@@ -136,13 +136,13 @@ pub fn parse_json_text(s: &str) -> Option<Json> {
 /// The fixed namespace of every id this module derives (itself a random v4 UUID, chosen
 /// once): SHA-256 over it, the project, a kind tag and the OTLP ids gives 16 bytes, made a
 /// UUIDv8 (RFC 9562: version 8, variant 10).
-const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a8e_93d4_4b7a_b5e0_2c71_d8f9_0a36);
+pub(super) const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a8e_93d4_4b7a_b5e0_2c71_d8f9_0a36);
 
 /// A deterministic UUID: version 8 from SHA-256(namespace ‖ project ‖ tag ‖ 0 ‖ parts,
 /// each part length-prefixed), so re-sent or duplicated exports give the same ids.
 pub fn derive_id(project: Uuid, tag: &str, parts: &[&[u8]]) -> Uuid {
     let mut h = Sha256::new();
-    h.update(NAMESPACE.as_bytes());
+    h.update(ID_NAMESPACE.as_bytes());
     h.update(project.as_bytes());
     h.update(tag.as_bytes());
     h.update([0u8]);

@@ -229,6 +229,29 @@ Deno.test({
         assert.deepEqual(await snapshot(), reference);
       });
 
+      await t.step("a repaired span: stored, its warning filed under the OTLP span's path", async () => {
+        for (const encoding of ["protobuf", "json"] as const) {
+          await clear();
+          await sql`DELETE FROM private.ingest_warnings WHERE project_id = ${PROJECT}`;
+          // PostgreSQL cannot store NUL: the core repairs it and says where.
+          const repaired = byDepth.map((s, i) => i === 2 ? { ...s, name: `nul\u0000${s.name}` } : s);
+          const res = await send(exportOf(traces, repaired), encoding);
+          assert.equal(res.status, 200);
+          const rows = await sql`SELECT record_kind, path, code FROM private.ingest_warnings
+            WHERE project_id = ${PROJECT} ORDER BY id`;
+          assert.ok(rows.length >= 1, encoding);
+          assert.ok(rows.some((r) => r.record_kind === "span"), JSON.stringify(rows));
+          for (const r of rows) {
+            assert.equal(r.code, "nul_character");
+            assert.ok(r.path.startsWith("resourceSpans[0].scopeSpans[0].spans[2] (as "), `${encoding}: ${r.path}`);
+          }
+        }
+        await clear();
+        await sql`DELETE FROM private.ingest_warnings WHERE project_id = ${PROJECT}`;
+        assert.equal((await send(exportOf(traces, byDepth), "protobuf")).status, 200);
+        assert.deepEqual(await snapshot(), reference);
+      });
+
       await t.step("415, 400, 401 and gzip, as the native path", async () => {
         assert.equal((await send(exportOf(traces, byDepth), "json", { "content-type": "text/plain" })).status, 415);
         const garbage = await fetch(`${base}${PATH}`, {
