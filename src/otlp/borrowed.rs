@@ -122,8 +122,11 @@ pub fn decode(body: &[u8]) -> Option<Request<'_>> {
     let mut r = Reader { b: body, i: 0 };
     let mut out = Request::default();
     while let Some((field, wt)) = r.next_key()? {
-        match (field, wt) {
-            (1, LEN) => out.resource_spans.push(resource_spans(r.bytes()?)?),
+        match field {
+            1 => {
+                known(wt, LEN)?;
+                out.resource_spans.push(resource_spans(r.bytes()?)?);
+            }
             _ => r.skip(field, wt)?,
         }
     }
