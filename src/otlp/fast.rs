@@ -48,6 +48,10 @@ const DECLINED_KEYS: [&str; 5] = ["model", "input_tokens", "output_tokens", "tot
 /// `Limits::max_depth`, at least `MIN_MAX_DEPTH` here).
 const MAX_NESTING: usize = 48;
 const MIN_MAX_DEPTH: usize = 80;
+/// The longest string this path writes without measuring it against
+/// `Limits::max_field_bytes` (ids in hex or UUID form, timestamps, words): under a smaller
+/// limit the reference path truncates them, so it takes the request.
+const MIN_MAX_FIELD_BYTES: usize = 64;
 
 /// One span of the request with what it was sent with.
 struct Item<'r, 'a> {
@@ -67,7 +71,7 @@ struct Trace<'a> {
 
 /// Prepares a protobuf OTLP export, or `None` for the reference path.
 pub fn prepare(body: &[u8], project: Uuid, limits: &Limits) -> Option<PreparedOtlp> {
-    if limits.strict || limits.max_depth < MIN_MAX_DEPTH {
+    if limits.strict || limits.max_depth < MIN_MAX_DEPTH || limits.max_field_bytes < MIN_MAX_FIELD_BYTES {
         return None;
     }
     let request = b::decode(body)?;
