@@ -636,10 +636,11 @@ fn check_rows(p: &PreparedBatch, body: &[u8], project: Uuid, limits: &Limits) ->
     Ok(())
 }
 
-fn fail(seed: u64, exec: u64, input: &[u8], why: &str) -> ! {
+/// Saves the input (`ext`: `json` for a batch, `pb` for an OTLP protobuf export) and exits.
+fn fail(seed: u64, exec: u64, input: &[u8], ext: &str, why: &str) -> ! {
     let dir = OUT_DIR.lock().map(|d| d.clone()).unwrap_or_default();
     let _ = std::fs::create_dir_all(&dir);
-    let file = format!("{dir}/failure-{seed}-{exec}.json");
+    let file = format!("{dir}/failure-{seed}-{exec}.{ext}");
     let _ = std::fs::write(&file, input);
     eprintln!("fuzz: {why}\nfuzz: input written to {file}");
     println!("test result: FAILED. 0 passed; 1 failed; seed {seed}, input {exec}");
@@ -704,7 +705,7 @@ fn main() {
                 c.clone_from(&body);
             }
             if let Err(why) = check_otlp(&body, &limits, &mut otlp) {
-                fail(seed, exec, &body, &why);
+                fail(seed, exec, &body, "pb", &format!("{why}\nfuzz: limits {limits:?}"));
             }
             exec += 1;
             continue;
@@ -749,7 +750,7 @@ fn main() {
                     }
                 }
             }
-            Err(why) => fail(seed, exec, &input, &why),
+            Err(why) => fail(seed, exec, &input, "json", &why),
         }
         exec += 1;
         if last_report.elapsed() > Duration::from_secs(60) {
