@@ -85,98 +85,105 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const data = await Deno.makeTempDir({ prefix: "northstar-local-" }) + "/pglite";
-    let server = await start(data);
+    const temp = await Deno.makeTempDir({ prefix: "northstar-local-" });
+    const data = temp + "/pglite";
     try {
-      assert.match(server.out, new RegExp(`applied ${migrationFiles().length} migrations`));
-      const accepted = JSON.parse(await sh(server.curl));
-      assert.deepEqual(accepted, {
-        accepted: true,
-        counts: { sessions: 1, runs: 1, spans: 3, events: 3, prompt_links: 0, scores: 0 },
-      });
-      const wrong = await fetch(`${server.base}/ingest-traces`, {
-        method: "POST",
-        headers: { authorization: "Bearer ns_wrong" },
-        body: "{}",
-      });
-      assert.equal(wrong.status, 401);
-      await wrong.body?.cancel();
-    } finally {
-      await server.stop();
-    }
+      let server = await start(data);
+      try {
+        assert.match(server.out, new RegExp(`applied ${migrationFiles().length} migrations`));
+        const accepted = JSON.parse(await sh(server.curl));
+        assert.deepEqual(accepted, {
+          accepted: true,
+          counts: { sessions: 1, runs: 1, spans: 3, events: 3, prompt_links: 0, scores: 0 },
+        });
+        const wrong = await fetch(`${server.base}/ingest-traces`, {
+          method: "POST",
+          headers: { authorization: "Bearer ns_wrong" },
+          body: "{}",
+        });
+        assert.equal(wrong.status, 401);
+        await wrong.body?.cancel();
+      } finally {
+        await server.stop();
+      }
 
-    server = await start(data);
-    const key = server.key;
-    try {
-      assert.doesNotMatch(server.out, /applied/, "no migration runs twice");
-      // The run stored before the restart is still there: an event may refer to it.
-      const later = await fetch(`${server.base}/ingest-traces`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}` },
-        body: JSON.stringify({
-          schema_version: 2,
-          events: [{
-            id: "e9000000-0000-4000-8000-000000000001",
-            run_id: "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
-            type: "custom",
-            created_at: "2025-03-01T12:10:00Z",
-          }],
-        }),
-      });
-      assert.equal(later.status, 200, await later.text());
-    } finally {
-      await server.stop();
-    }
+      server = await start(data);
+      const key = server.key;
+      try {
+        assert.doesNotMatch(server.out, /applied/, "no migration runs twice");
+        // The run stored before the restart is still there: an event may refer to it.
+        const later = await fetch(`${server.base}/ingest-traces`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}` },
+          body: JSON.stringify({
+            schema_version: 2,
+            events: [{
+              id: "e9000000-0000-4000-8000-000000000001",
+              run_id: "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+              type: "custom",
+              created_at: "2025-03-01T12:10:00Z",
+            }],
+          }),
+        });
+        assert.equal(later.status, 200, await later.text());
+      } finally {
+        await server.stop();
+      }
 
-    server = await start(data, ["--rotate-key"]);
-    try {
-      assert.notEqual(server.key, key);
-      const old = await fetch(`${server.base}/ingest-traces`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}` },
-        body: "{}",
-      });
-      assert.equal(old.status, 401);
-      await old.body?.cancel();
-      assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
-    } finally {
-      await server.stop();
-    }
+      server = await start(data, ["--rotate-key"]);
+      try {
+        assert.notEqual(server.key, key);
+        const old = await fetch(`${server.base}/ingest-traces`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}` },
+          body: "{}",
+        });
+        assert.equal(old.status, 401);
+        await old.body?.cancel();
+        assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
+      } finally {
+        await server.stop();
+      }
 
-    // The operator rotates the key elsewhere (the dashboard's RPC); a restart must not undo it.
-    const project = server.out.match(/project: ([0-9a-f-]{36})/)![1];
-    const operatorKey = "ns_rotated_by_the_operator_0123456789";
-    const keysBefore = await onData(data, async (db) => {
-      await db.query("SELECT public.create_or_rotate_project_api_key($1::uuid, 'My Agent', $2::uuid, $3)", [
-        project,
-        crypto.randomUUID(),
-        hash_api_key(operatorKey),
-      ]);
-      return (await db.query<{ keys: string }>("SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k"))
-        .rows[0].keys;
-    });
-    const refused = await startRefused(data);
-    assert.notEqual(refused.code, 0, refused.stdout);
-    assert.match(refused.stderr, /no longer works/);
-    assert.match(refused.stderr, /scripts\/run\.sh --rotate-key/);
-    await onData(data, async (db) => {
-      const keys =
-        (await db.query<{ keys: string }>("SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k"))
+      // The operator rotates the key elsewhere (the dashboard's RPC); a restart must not undo it.
+      const project = server.out.match(/project: ([0-9a-f-]{36})/)![1];
+      const operatorKey = "ns_rotated_by_the_operator_0123456789";
+      const keysBefore = await onData(data, async (db) => {
+        await db.query("SELECT public.create_or_rotate_project_api_key($1::uuid, 'My Agent', $2::uuid, $3)", [
+          project,
+          crypto.randomUUID(),
+          hash_api_key(operatorKey),
+        ]);
+        return (await db.query<{ keys: string }>(
+          "SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k",
+        ))
           .rows[0].keys;
-      assert.equal(keys, keysBefore, "no key was created or revoked");
-      const [row] = (await db.query<{ project_id: string }>("SELECT project_id FROM private.resolve_api_key($1)", [
-        hash_api_key(operatorKey),
-      ])).rows;
-      assert.equal(row?.project_id, project, "the operator's key still works");
-    });
+      });
+      const refused = await startRefused(data);
+      assert.notEqual(refused.code, 0, refused.stdout);
+      assert.match(refused.stderr, /no longer works/);
+      assert.match(refused.stderr, /scripts\/run\.sh --rotate-key/);
+      await onData(data, async (db) => {
+        const keys =
+          (await db.query<{ keys: string }>("SELECT json_agg(k ORDER BY id)::text AS keys FROM private.api_keys k"))
+            .rows[0].keys;
+        assert.equal(keys, keysBefore, "no key was created or revoked");
+        const [row] = (await db.query<{ project_id: string }>("SELECT project_id FROM private.resolve_api_key($1)", [
+          hash_api_key(operatorKey),
+        ])).rows;
+        assert.equal(row?.project_id, project, "the operator's key still works");
+      });
 
-    // Asked explicitly, it rotates.
-    server = await start(data, ["--rotate-key"]);
-    try {
-      assert.ok(server.key !== operatorKey);
-      assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
+      // Asked explicitly, it rotates.
+      server = await start(data, ["--rotate-key"]);
+      try {
+        assert.ok(server.key !== operatorKey);
+        assert.equal(JSON.parse(await sh(server.curl)).accepted, true);
+      } finally {
+        await server.stop();
+      }
     } finally {
-      await server.stop();
+      await Deno.remove(temp, { recursive: true }).catch(() => {});
     }
   },
 });
