@@ -12,6 +12,10 @@ use prost::Message as _;
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
+#[path = "common/otlp_gen.rs"]
+mod otlp_gen;
+use otlp_gen::{mutate_up_to, Rng};
+
 const PROJECT: Uuid = Uuid::from_u128(0x7b89_7f13_dad3_41d8_945b_9435_8423_ab85);
 const GENAI_CURRENT: &str = include_str!("fixtures/otlp/genai_current.json");
 const GENAI_OLDER: &str = include_str!("fixtures/otlp/genai_older.json");
@@ -625,46 +629,13 @@ fn push_varint(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
-/// A small seeded generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn fuzzed_protobuf_and_json_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let seeds: Vec<Vec<u8>> = ALL.iter().map(|f| protobuf_of(f)).collect();
     for round in 0..3000 {
         let mut body = seeds[round % seeds.len()].clone();
-        for _ in 0..1 + rng.below(8) {
-            match rng.below(4) {
-                0 if !body.is_empty() => {
-                    let i = rng.below(body.len());
-                    body[i] = rng.next() as u8;
-                }
-                1 if !body.is_empty() => {
-                    let i = rng.below(body.len());
-                    body.truncate(i);
-                }
-                2 => {
-                    let i = rng.below(body.len() + 1);
-                    body.insert(i, rng.next() as u8);
-                }
-                _ => {
-                    let n = rng.below(64);
-                    body.extend((0..n).map(|_| rng.next() as u8));
-                }
-            }
-        }
+        mutate_up_to(&mut rng, &mut body, 8, 64);
         // Either outcome is fine; a panic fails the test.
         let _ = prepare_otlp(&body, "application/x-protobuf", PROJECT, &Limits::default());
     }

@@ -348,9 +348,15 @@ pub fn export_of(rng: &mut Rng, clean: bool) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
-/// The mutations of `tests/otlp.rs`'s fuzz test: bytes changed, cut, inserted, appended.
+/// Byte-level mutations: 1 to 4 rounds of a byte changed, a cut, a byte inserted, or up
+/// to 15 random bytes appended.
 pub fn mutate(rng: &mut Rng, body: &mut Vec<u8>) {
-    for _ in 0..1 + rng.below(4) {
+    mutate_up_to(rng, body, 4, 16);
+}
+
+/// [`mutate`] with 1 to `rounds` rounds, appending up to `append - 1` bytes at a time.
+pub fn mutate_up_to(rng: &mut Rng, body: &mut Vec<u8>, rounds: usize, append: usize) {
+    for _ in 0..1 + rng.below(rounds) {
         match rng.below(4) {
             0 if !body.is_empty() => {
                 let i = rng.below(body.len());
@@ -365,7 +371,7 @@ pub fn mutate(rng: &mut Rng, body: &mut Vec<u8>) {
                 body.insert(i, rng.next() as u8);
             }
             _ => {
-                let n = rng.below(16);
+                let n = rng.below(append);
                 body.extend((0..n).map(|_| rng.next() as u8));
             }
         }
