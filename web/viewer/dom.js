@@ -24,6 +24,15 @@ export function h(tag, props, ...children) {
 }
 
 /**
+ * A table's head row: each cell a label, or `[label, props]` (a numeric column's class).
+ * @param {...(string | [string, Record<string, unknown>])} cells
+ * @returns {HTMLElement}
+ */
+export function thead(...cells) {
+  return h("thead", null, h("tr", null, cells.map((c) => Array.isArray(c) ? h("th", c[1], c[0]) : h("th", null, c))));
+}
+
+/**
  * Appends children (text for strings and numbers) to an element.
  * @param {Node} el
  * @param {unknown[]} children

@@ -1,7 +1,7 @@
 // Prompts: the list, and one prompt's versions, labels, label history and a diff between any
 // two versions.
 import { get, poll } from "./api.js";
-import { ago, contentBlock, count, h, replace, when } from "./dom.js";
+import { ago, contentBlock, count, h, replace, thead, when } from "./dom.js";
 import { diffLines } from "./diff.js";
 import { fact } from "./sessions.js";
 
@@ -21,11 +21,7 @@ export function promptsPage(main, ctx) {
   const table = h(
     "table",
     { class: "grid" },
-    h(
-      "thead",
-      null,
-      h("tr", null, h("th", null, "Name"), h("th", null, "Slug"), h("th", null, "Labels"), h("th", null, "Updated")),
-    ),
+    thead("Name", "Slug", "Labels", "Updated"),
     body,
   );
   replace(main, h("h1", null, "Prompts"), empty, table);
@@ -136,21 +132,7 @@ export function promptPage(main, ctx, id) {
       h(
         "table",
         { class: "grid", id: "versions" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            h("th", null, "Version"),
-            h("th", null, "Labels"),
-            h("th", null, "Created"),
-            h("th", null, "Model"),
-            h("th", null, "Variables"),
-            h("th", null, "Change note"),
-            h("th", null, "Hash"),
-          ),
-        ),
+        thead("Version", "Labels", "Created", "Model", "Variables", "Change note", "Hash"),
         h(
           "tbody",
           null,
@@ -191,19 +173,7 @@ export function promptPage(main, ctx, id) {
       history.length === 0 ? h("p", { class: "muted" }, "No label was ever set.") : h(
         "table",
         { class: "grid", id: "label-history" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            h("th", null, "When"),
-            h("th", null, "Label"),
-            h("th", null, "Version"),
-            h("th", null, "By"),
-            h("th", null, "Note"),
-          ),
-        ),
+        thead("When", "Label", "Version", "By", "Note"),
         h(
           "tbody",
           null,

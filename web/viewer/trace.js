@@ -13,6 +13,7 @@ import {
   replace,
   shortId,
   statusBadge,
+  thead,
   tokens,
   when,
 } from "./dom.js";
@@ -253,19 +254,7 @@ export function tracePage(main, ctx, id) {
       list.length === 0 ? h("p", { class: "muted" }, "none") : h(
         "table",
         { class: "grid compact", id: "scores" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            h("th", null, "Name"),
-            h("th", null, "Value"),
-            h("th", null, "Type"),
-            h("th", null, "Source"),
-            h("th", null, "Comment"),
-          ),
-        ),
+        thead("Name", "Value", "Type", "Source", "Comment"),
         h(
           "tbody",
           null,

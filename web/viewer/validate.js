@@ -1,6 +1,6 @@
 // Validate a batch in the page with the ingest endpoint's own validator (pkg/, WebAssembly):
 // paste it or drop a file, and see every violation with its JSON path.
-import { count, h, replace } from "./dom.js";
+import { count, h, replace, thead } from "./dom.js";
 
 /** @type {Promise<typeof import("../../pkg/northstar_core.js")> | null} */
 let core = null;
@@ -52,7 +52,7 @@ export function validatePage(main, ctx) {
       h(
         "table",
         { class: "grid", id: "violations" },
-        h("thead", null, h("tr", null, h("th", null, "Path"), h("th", null, "Code"), h("th", null, "Message"))),
+        thead("Path", "Code", "Message"),
         h(
           "tbody",
           null,
