@@ -7,8 +7,8 @@
  * each batch — SDK-shaped mixes of 50, 2,000 and 10,000 records prepared by the wasm core
  * (sessions, runs, spans with parents, events), a 10,000-span parent chain and a bushy
  * 10,000-span tree — it times, interleaved round by round (databases and methods rotate):
- *   - rows: `private.ingest_prepared_rows` (036) on the batch as rows text (built here from
- *     the core's JSON lists by bench/rows_text.ts, until the core emits it), `after` only;
+ *   - rows: `private.ingest_prepared_rows` (036) on the batch as rows text (the core's
+ *     `prepare_batch(…, "rows")`, what the endpoint sends), `after` only;
  *   - json: `private.ingest_batch_with_prompt_links` on the core's JSON lists, the write of
  *     every schema before 036;
  *   - COPY: psql's `\copy` of the same rows into the same tables (the practical limit);
@@ -26,7 +26,6 @@
 import postgres from "npm:postgres@3.4.9";
 import { prepare_batch } from "../supabase/functions/_shared/core.ts";
 import { BatchGenerator } from "./sdk_batch.ts";
-import { type ListName, rowsOfList } from "./rows_text.ts";
 
 const DATABASES = (Deno.env.get("BENCH_DATABASES") ?? "after").split(",");
 /** BENCH_QUICK=1: empty tables only, no plans (for iterating on the SQL). */
@@ -36,7 +35,7 @@ const FILL_PROJECTS = 5;
 const PROJECT = "00000000-0000-4000-8000-000000000001";
 const FILL_SPANS_PER_RUN = 10;
 const FILL_RUNS = 100_000;
-const LISTS: ListName[] = ["sessions", "runs", "spans", "events"];
+const LISTS = ["sessions", "runs", "spans", "events"] as const;
 const dir = await Deno.makeTempDir({ prefix: "northstar-db-bench-" });
 const decoder = new TextDecoder();
 const benchStart = performance.now();
@@ -99,13 +98,22 @@ function copyValue(v: unknown, column: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
-/** A batch as the endpoint hands it to the database: the core's four JSON lists. */
-type Lists = Record<"sessions" | "runs" | "spans" | "events", string>;
+/** The four record lists of a prepared batch, each a text. */
+type Lists = Record<(typeof LISTS)[number], string>;
+/** A batch as the core prepares it for the database: JSON lists and rows text. */
+interface Both {
+  lists: Lists;
+  rows: Lists;
+}
 
-function prepare(batch: unknown): Lists {
-  const prepared = prepare_batch(new TextEncoder().encode(JSON.stringify(batch)), PROJECT, undefined);
-  if (!prepared.ok) throw new Error(prepared.error);
-  return { sessions: prepared.sessions, runs: prepared.runs, spans: prepared.spans, events: prepared.events };
+function prepare(batch: unknown): Both {
+  const body = new TextEncoder().encode(JSON.stringify(batch));
+  const [lists, rows] = (["json", "rows"] as const).map((format) => {
+    const prepared = prepare_batch(body, PROJECT, undefined, format);
+    if (!prepared.ok) throw new Error(prepared.error);
+    return { sessions: prepared.sessions, runs: prepared.runs, spans: prepared.spans, events: prepared.events };
+  });
+  return { lists, rows };
 }
 
 /** One run with `spans` spans: a chain (each the parent of the next) or a tree of fan-out 8. */
@@ -138,7 +146,7 @@ const generator = new BatchGenerator(7);
 interface Case {
   name: string;
   rounds: number;
-  make: () => Lists;
+  make: () => Both;
   databases?: string[];
 }
 const CASES: Case[] = [
@@ -159,14 +167,12 @@ interface Prepared {
   records: number;
 }
 
-/** Writes a batch's COPY files under `prefix` and builds its rows text. */
-async function writeBatch(lists: Lists, prefix: string): Promise<Prepared> {
+/** Writes a batch's COPY files under `prefix`. */
+async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepared> {
   let records = 0;
-  const rows = {} as Lists;
   for (const kind of LISTS) {
     const parsed = JSON.parse(lists[kind]) as Record<string, unknown>[];
     records += parsed.length;
-    rows[kind] = rowsOfList(kind, lists[kind]);
     const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
     await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
   }

@@ -31,7 +31,7 @@ LANGUAGE sql AS $$
   SELECT jsonb_strip_nulls(jsonb_build_object('id', pg_temp.eid(n), 'run_id', pg_temp.rid(r),
     'span_id', pg_temp.pid(sp), 'type', 'custom', 'created_at', '2025-03-01T12:00:03Z')) || extra $$;
 
--- The rows text of a JSON list (036's format; bench/rows_text.ts does the same in TypeScript):
+-- The rows text of a JSON list (036's format, as the core's prepare_batch(…, "rows") writes it):
 -- an absent key is the empty field, `name` and the JSON fields are JSON text.
 CREATE FUNCTION pg_temp.rows_of(list text, records jsonb) RETURNS text LANGUAGE sql AS $$
   SELECT COALESCE(string_agg((
