@@ -822,17 +822,17 @@ fn decoded_key(raw: &str, escaped: bool, fix: u8) -> Result<Cow<'_, str>, Proble
     }
 }
 
-/// Decodes the escapes of a string's inner text (already checked for syntax).
+/// Decodes the escapes of a string's inner text (already checked for syntax). The text
+/// between escapes is copied a run at a time.
 pub fn unescape(inner: &str) -> Result<String, Problem> {
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.char_indices();
     let hex = |at: usize| inner.get(at..at + 4).and_then(|h| u32::from_str_radix(h, 16).ok());
-    while let Some((i, c)) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some((_, e)) = chars.next() else { break };
+    let mut i = 0;
+    while let Some(k) = inner[i..].find('\\') {
+        let at = i + k;
+        out.push_str(&inner[i..at]);
+        let Some(e) = inner[at + 1..].chars().next() else { return Ok(out) };
+        i = at + 1 + e.len_utf8();
         let decoded = match e {
             'b' => '\u{8}',
             'f' => '\u{c}',
@@ -840,16 +840,12 @@ pub fn unescape(inner: &str) -> Result<String, Problem> {
             'r' => '\r',
             't' => '\t',
             'u' => {
-                let cp = hex(i + 2).ok_or(Problem::LoneSurrogate)?;
-                for _ in 0..4 {
-                    chars.next();
-                }
+                let cp = hex(at + 2).ok_or(Problem::LoneSurrogate)?;
+                i = at + 6;
                 if (0xD800..0xDC00).contains(&cp) {
-                    let low = if inner.get(i + 6..i + 8) == Some("\\u") { hex(i + 8) } else { None };
+                    let low = if inner.get(at + 6..at + 8) == Some("\\u") { hex(at + 8) } else { None };
                     let low = low.filter(|l| (0xDC00..0xE000).contains(l)).ok_or(Problem::LoneSurrogate)?;
-                    for _ in 0..6 {
-                        chars.next();
-                    }
+                    i = at + 12;
                     char::from_u32(0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)).ok_or(Problem::LoneSurrogate)?
                 } else {
                     char::from_u32(cp).ok_or(Problem::LoneSurrogate)?
@@ -859,6 +855,7 @@ pub fn unescape(inner: &str) -> Result<String, Problem> {
         };
         out.push(decoded);
     }
+    out.push_str(&inner[i..]);
     Ok(out)
 }
 

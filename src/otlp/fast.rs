@@ -659,46 +659,12 @@ struct Js<'a> {
 impl<'a> Js<'a> {
     fn decoded(&self) -> Cow<'a, str> {
         if self.escaped {
-            Cow::Owned(unescape(self.raw))
+            // `Jp::string` took only valid escapes (no lone surrogate), which cannot fail.
+            Cow::Owned(crate::json::unescape(self.raw).unwrap_or_else(|_| self.raw.to_owned()))
         } else {
             Cow::Borrowed(self.raw)
         }
     }
-}
-
-/// The text of escapes the reader checked.
-fn unescape(raw: &str) -> String {
-    let b = raw.as_bytes();
-    let mut out = String::with_capacity(raw.len());
-    let mut i = 0;
-    let hex4 = |at: usize| u32::from_str_radix(raw.get(at..at + 4).unwrap_or("0"), 16).unwrap_or(0);
-    while i < b.len() {
-        let next = raw[i..].find('\\').map_or(b.len(), |k| i + k);
-        out.push_str(&raw[i..next]);
-        if next >= b.len() {
-            break;
-        }
-        i = next + 2;
-        match b.get(next + 1) {
-            Some(b'b') => out.push('\u{8}'),
-            Some(b'f') => out.push('\u{c}'),
-            Some(b'n') => out.push('\n'),
-            Some(b'r') => out.push('\r'),
-            Some(b't') => out.push('\t'),
-            Some(b'u') => {
-                let mut cp = hex4(next + 2);
-                i = next + 6;
-                if (0xD800..0xDC00).contains(&cp) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(next + 8) - 0xDC00);
-                    i = next + 12;
-                }
-                out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
-            }
-            Some(&c) => out.push(char::from(c)),
-            None => {}
-        }
-    }
-    out
 }
 
 /// Reads JSON values; `None` for anything it is not sure serde_json reads the same way
