@@ -5,7 +5,7 @@
 -- (ingest_prepared_batch) and the rows path leave the same rows (or raise the same error).
 -- Concurrent ingests of the same ids are in scripts/test-db.sh.
 BEGIN;
-SELECT plan(98);
+SELECT plan(121);
 
 ------------------------------------------------------------------ helpers
 -- Ids: a kind (8 hex digits) and a number.
@@ -111,7 +111,7 @@ SELECT ok(NOT has_function_privilege('authenticated',
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a
   WHERE p.proname IN ('ingest_prepared_rows', 'ingest_rows', 'ingest_rows_fast', 'ingest_rows_problem')
     AND p.pronamespace = 'private'::regnamespace AND a.grantee = 0), 'PUBLIC holds no EXECUTE on any of 036''s functions');
-SELECT ok(NOT has_function_privilege('service_role', 'private.ingest_rows_fast(uuid, text, text, text, text)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('service_role', 'private.ingest_rows_fast(uuid, text, text, text, text, boolean)', 'EXECUTE'),
   'the fast path''s writes are reached only through ingest_rows');
 SELECT is_definer('private', 'ingest_rows', ARRAY['uuid', 'text', 'text', 'text', 'text', 'jsonb']);
 SELECT isnt_definer('private', 'ingest_prepared_rows', ARRAY['uuid', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb', 'jsonb']);
@@ -269,7 +269,7 @@ SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-0000
   jsonb_build_array(pg_temp.span(1, 1, NULL, '{"run_id": "0000000b-0000-4000-8000-000000000002"}')), '[]')), true,
   'a stored span sent with another run goes to the reference');
 SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
-  jsonb_build_array(pg_temp.ev(1, 1, 1)))), true, 'a stored event (a retried batch) goes to the reference');
+  jsonb_build_array(pg_temp.ev(1, 1, 1)))), false, 'a stored event (a retried batch) is merged by the fast path (037)');
 SELECT is(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
   jsonb_build_array(pg_temp.span(21, 1, 20), pg_temp.span(20, 1)), '[]')), true, 'children first go to the reference');
 
@@ -361,6 +361,87 @@ SELECT lives_ok(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', 
 SELECT is((SELECT count(*)::int FROM private.spans WHERE id::text LIKE '0000000c-0000-4000-8000-00000000%'
   AND right(id::text, 4)::int BETWEEN 3001 AND 5000 AND (parent_span_id IS NULL) = (right(id::text, 4)::int = 3001)), 2000,
   'with every parent');
+
+------------------------------------------------------------------ batches sent again (037's re-send branch)
+-- How many times a call ran the fast path (1: one branch; 2: fresh, then re-send).
+CREATE FUNCTION pg_temp.fast_calls(call text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_fn regprocedure := 'private.ingest_rows_fast(uuid, text, text, text, text, boolean)';
+  v_before bigint := COALESCE(pg_stat_get_xact_function_calls(v_fn), 0);
+BEGIN
+  EXECUTE call;
+  RETURN COALESCE(pg_stat_get_xact_function_calls(v_fn), 0) - v_before;
+END;
+$$;
+-- A batch of its own, stored: session 200, run 200, spans 200 (root) and 201, events 200-203.
+CREATE TEMP TABLE resent AS SELECT jsonb_build_array(pg_temp.ses(200)) AS s,
+  jsonb_build_array(pg_temp.run(200, 200)) AS r,
+  jsonb_build_array(pg_temp.span(200, 200), pg_temp.span(201, 200, 200, '{"attributes": {"a": 1}}')) AS sp,
+  jsonb_build_array(pg_temp.ev(200, 200, 200, '{"content": "hello"}'), pg_temp.ev(201, 200, 201, '{"attributes": {"k": 1}}'),
+    pg_temp.ev(202, 200), pg_temp.ev(203, 200, 201, '{"type": "tool_result", "content": {"ok": true}}')) AS e;
+SELECT lives_ok((SELECT pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e) FROM resent),
+  're-send: the batch is stored once');
+-- Every written row's place: an UPDATE (even a HOT one) gives the row a new ctid.
+CREATE FUNCTION pg_temp.places() RETURNS text LANGUAGE sql AS $$
+  SELECT concat_ws(' | ',
+    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.sessions WHERE id = pg_temp.sid(200)::uuid),
+    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.runs WHERE id = pg_temp.rid(200)::uuid),
+    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.spans WHERE run_id = pg_temp.rid(200)::uuid),
+    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.events WHERE run_id = pg_temp.rid(200)::uuid)) $$;
+CREATE TEMP TABLE places_before AS SELECT pg_temp.places() AS p, pg_temp.snapshot() AS rows;
+SELECT is((SELECT pg_temp.fast_calls(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)) FROM resent),
+  1::bigint, 're-send: an identical retry runs the fast path once (its re-send branch, chosen by the first event)');
+SELECT is(pg_temp.places(), (SELECT p FROM places_before), 'and writes no row: every row keeps its place');
+SELECT is(pg_temp.snapshot(), (SELECT rows FROM places_before), 'and every value');
+SELECT is((SELECT pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)) FROM resent),
+  false, 'and never reaches the reference');
+SELECT is((SELECT pg_temp.fast_calls(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
+    jsonb_build_array(pg_temp.ev(200, 200, 200, '{"content": "changed", "attributes": {"n": 2}}'),
+      pg_temp.ev(201, 200, 201, '{"attributes": {"k": 2, "m": 3}}'), pg_temp.ev(202, 200), pg_temp.ev(204, 200, 200))))),
+  1::bigint, 're-send with changes and a new event: the re-send branch');
+SELECT is((SELECT string_agg(id || ' ' || content::text || ' ' || attributes::text, '; ' ORDER BY id) FROM private.events
+    WHERE run_id = pg_temp.rid(200)::uuid),
+  pg_temp.eid(200) || ' "changed" {"n": 2}; ' || pg_temp.eid(201) || ' null {"k": 2, "m": 3}; ' || pg_temp.eid(202)
+    || ' null {}; ' || pg_temp.eid(203) || ' {"ok": true} {}; ' || pg_temp.eid(204) || ' null {}',
+  'content replaced, attributes merged, the new event inserted, the others untouched');
+SELECT is((SELECT string_agg(split_part(x, '@', 1) || '@' || split_part(x, '@', 2), ',') FROM unnest(string_to_array(
+    split_part(pg_temp.places(), ' | ', 4), ',')) x WHERE x LIKE pg_temp.eid(202) || '%' OR x LIKE pg_temp.eid(203) || '%'),
+  (SELECT string_agg(x, ',') FROM unnest(string_to_array(split_part((SELECT p FROM places_before), ' | ', 4), ',')) x
+    WHERE x LIKE pg_temp.eid(202) || '%' OR x LIKE pg_temp.eid(203) || '%'),
+  'an unchanged event is not written again');
+SELECT is((SELECT pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
+    jsonb_build_array(pg_temp.ev(205, 200), pg_temp.ev(203, 200, 201, '{"type": "tool_result", "content": {"ok": false}}'))))),
+  false, 'a new first event and a stored one later: the fresh branch meets it, the re-send branch writes the batch');
+SELECT lives_ok(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
+    jsonb_build_array(pg_temp.ev(205, 200), pg_temp.ev(203, 200, 201, '{"type": "tool_result", "content": {"ok": false}}'))),
+  'and it is written');
+SELECT is((SELECT count(*)::int FROM private.events WHERE id = pg_temp.eid(205)::uuid)
+  + (SELECT count(*)::int FROM private.events WHERE id = pg_temp.eid(203)::uuid AND content = '{"ok": false}'), 2,
+  'both events as the reference leaves them');
+-- What the re-send branch must leave to the reference: the same outcome as the JSON path.
+CREATE TEMP TABLE resend_case (n serial, what text, e jsonb);
+INSERT INTO resend_case (what, e) VALUES
+  ('another project''s stored event', jsonb_build_array(pg_temp.ev(90, 90, 90))),
+  ('a stored event sent with another run', jsonb_build_array(pg_temp.ev(200, 1, NULL))),
+  ('a stored event sent with another span', jsonb_build_array(pg_temp.ev(200, 200, 201))),
+  ('a stored event sent twice', jsonb_build_array(pg_temp.ev(200, 200, 200), pg_temp.ev(200, 200, 200))),
+  ('a stored and a new event, the new one twice', jsonb_build_array(pg_temp.ev(200, 200, 200), pg_temp.ev(206, 200),
+    pg_temp.ev(206, 200))),
+  ('a stored event with a type the table refuses', jsonb_build_array(pg_temp.ev(200, 200, 200, '{"type": "nope"}'))),
+  ('a stored event without created_at', jsonb_build_array(pg_temp.ev(200, 200, 200) - 'created_at')),
+  ('a stored event whose attributes are not an object', jsonb_build_array(pg_temp.ev(200, 200, 200, '{"attributes": [1]}'))),
+  ('a stored event on a missing span', jsonb_build_array(pg_temp.ev(200, 200, 200), pg_temp.ev(207, 200, 299)));
+SELECT is(pg_temp.outcome(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e)),
+  pg_temp.outcome(pg_temp.json_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e)), 're-send, as JSON: ' || what)
+FROM resend_case ORDER BY n;
+-- (A refused call's own statistics are not counted: pg_temp.took_reference tells only of accepted ones.)
+SELECT is((SELECT string_agg(n::text, ',' ORDER BY n) FROM resend_case
+    WHERE pg_temp.outcome(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e)) NOT LIKE 'error:%'),
+  '2,3,6', 're-send: the reference accepts a stored event sent with another run, span or type (it keeps the stored ones)');
+SELECT ok(bool_and(pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e))),
+  're-send: another run or span is written by the reference') FROM resend_case WHERE n IN (2, 3);
+SELECT is((SELECT pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e))
+    FROM resend_case WHERE n = 6), false, 're-send: another type by the re-send branch (the stored type is kept, as there)');
 
 ------------------------------------------------------------------ prompt links, scores, warnings: one statement
 CREATE TEMP TABLE p AS SELECT * FROM public.dashboard_create_prompt('aaaaaaaa-0000-4000-8000-000000000000', 'P', 'p');
