@@ -119,12 +119,15 @@ BEGIN
   -- 027's merge of a stored event (content replaced, attributes merged), writing only the
   -- rows it changes: an identical retry writes no event at all. Stored events of another
   -- project, or sent with another run or span, are left to the reference (checks below).
+  -- Their new values are computed once, here, whatever join the UPDATE uses.
+  ev_old AS MATERIALIZED (
+    SELECT e.id, COALESCE(nullif(e.a[6], '')::jsonb, 'null'::jsonb) AS content,
+      COALESCE(nullif(nullif(e.a[7], '')::jsonb, 'null'), '{}'::jsonb) AS attributes
+    FROM ev_line e JOIN ev_self o ON o.id = e.id WHERE o.project_id = p_project_id),
   ev_upd AS (
     UPDATE private.events t SET content = x.content, attributes = t.attributes || x.attributes
-    FROM (SELECT e.id, COALESCE(nullif(e.a[6], '')::jsonb, 'null'::jsonb) AS content,
-        COALESCE(nullif(nullif(e.a[7], '')::jsonb, 'null'), '{}'::jsonb) AS attributes
-      FROM ev_line e JOIN ev_self o ON o.id = e.id) x
-    WHERE t.id = ANY (ARRAY(SELECT o.id FROM ev_self o WHERE o.project_id = p_project_id)) AND t.id = x.id
+    FROM ev_old x
+    WHERE t.id = ANY (ARRAY(SELECT x.id FROM ev_old x)) AND t.id = x.id
       AND (t.content IS DISTINCT FROM x.content OR t.attributes <> t.attributes || x.attributes)),
   -- Every event's run and span as the batch sends them (for the checks).
   ev AS (
