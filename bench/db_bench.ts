@@ -12,14 +12,23 @@
  *   - json: `private.ingest_batch_with_prompt_links` on the core's JSON lists, the write of
  *     every schema before 036;
  *   - COPY: psql's `\copy` of the same rows into the same tables (the practical limit);
+ *   - floor: one statement of plain `INSERT … SELECT`s (data-modifying CTEs) of the same rows
+ *     text, parsed and cast as 036's fast path does, with nothing else (no probe, check, merge
+ *     or function layer), sent like the RPC, `after` only, fresh batches only: the lowest any
+ *     INSERT-based SQL function can go (PostgreSQL 15's COPY inserts heap tuples in batches,
+ *     INSERT one by one). Once per case, before timing, a rolled-back run checks that it
+ *     writes exactly the batch's rows, the same as the RPC's (the bench throws if not);
  *   - re-sent: each RPC a second time on the same batch (every row stored);
  * each inside a transaction that is rolled back, so the tables keep their state. The RPCs go
  * as the endpoint sends them (supabase/functions/_shared/pg_store.ts): bind parameters
  * through npm:postgres (text for rows, `$n::text::jsonb` for JSON lists), timed around the
  * call on the client, transfer included. First on empty tables, then on tables pre-filled
  * with set-based SQL (1M spans, 1M events, 100k runs, 10k sessions over 5 projects, the
- * benchmark's project among them). Then, with auto_explain on pre-filled tables, it counts
- * the statements per call and fails if any plan of the ingest path (fast path and reference)
+ * benchmark's project among them). Per state it prints, for each case, RPC and COPY times,
+ * RPC/COPY, and the floor's time, floor/COPY (= COPY ms / floor ms) and RPC/floor (= floor
+ * ms / RPC ms: how close the RPC is to the floor); the issue's targets at the end give the
+ * floor's ratios beside RPC/COPY. Then, with auto_explain on pre-filled tables, it counts the
+ * statements per call and fails if any plan of the ingest path (fast path and reference)
  * scans sessions, runs, spans or events whole (Seq Scan), and it times the first call on a
  * new connection. Ids are random UUIDs (no collisions).
  */
@@ -51,14 +60,16 @@ async function psql(db: string, script: string): Promise<{ out: string; err: str
   return { out, err };
 }
 
-/** A connection to one database as the endpoint opens it (one connection, no prepared statements). */
-function connect(db: string, onnotice: (message: string) => void = () => {}) {
+/** A connection to one database as the endpoint opens it (one connection, no prepared
+ * statements); `settings` are sent as startup parameters (server settings of the session). */
+function connect(db: string, onnotice: (message: string) => void = () => {}, settings: Record<string, string> = {}) {
   return postgres({
     database: db,
     prepare: false,
     max: 1,
     fetch_types: false,
     onnotice: (notice) => onnotice(String(notice.message ?? "")),
+    connection: settings,
   });
 }
 type Sql = ReturnType<typeof connect>;
@@ -159,43 +170,86 @@ const CASES: Case[] = [
   { name: "chain 2,000 spans", rounds: 1, make: () => prepare(spanTree(1_998, "chain")) },
 ];
 
-/** A batch ready for every method: JSON lists, rows text, COPY files under `prefix`. */
+/** A batch ready for every method: JSON lists, rows text, COPY files under `prefix`, and
+ * the ids of each list (for the floor's check). */
 interface Prepared {
   lists: Lists;
   rows: Lists;
   prefix: string;
   records: number;
+  ids: Record<(typeof LISTS)[number], string[]>;
 }
 
 /** Writes a batch's COPY files under `prefix`. */
 async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepared> {
   let records = 0;
+  const ids = { sessions: [], runs: [], spans: [], events: [] } as Prepared["ids"];
   for (const kind of LISTS) {
     const parsed = JSON.parse(lists[kind]) as Record<string, unknown>[];
     records += parsed.length;
+    ids[kind] = parsed.map((r) => String(r.id));
     const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
     await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
   }
-  return { lists, rows, prefix, records };
+  return { lists, rows, prefix, records, ids };
 }
 
-/** What is timed: the new function on rows text, today's on JSON lists, or COPY. */
-type Method = "rows" | "json" | "copy";
-/** The methods each database has (`rows` needs 036). */
-const methodsOf = (db: string): Method[] => db === "after" ? ["rows", "json", "copy"] : ["json", "copy"];
+/** What is timed: the new function on rows text, today's on JSON lists, COPY, or the floor. */
+type Method = "rows" | "json" | "copy" | "floor";
+/** The methods each database has (`rows` needs 036; `floor` parses rows text as 036 does). */
+const methodsOf = (db: string): Method[] => db === "after" ? ["rows", "json", "copy", "floor"] : ["json", "copy"];
 
 const ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2, $3, $4, $5, '[]', '[]', '[]')`;
 const JSON_SQL =
   `SELECT private.ingest_batch_with_prompt_links($1::uuid, $2::text::jsonb, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb, '[]')`;
 
-/** One RPC as the endpoint sends a big batch: bind parameters. */
-async function call(sql: Sql, method: "rows" | "json", b: Prepared): Promise<void> {
-  const lists = method === "rows" ? b.rows : b.lists;
-  await sql.unsafe(method === "rows" ? ROWS_SQL : JSON_SQL, [PROJECT, ...LISTS.map((k) => lists[k])]);
+/**
+ * The floor of any INSERT-based write of the rows: one statement of four plain `INSERT …
+ * SELECT` (data-modifying CTEs) from the same rows text, split by string_to_table and
+ * string_to_array and cast field by field exactly as 036's fast path (ingest_rows_fast)
+ * does, every row stamped with the project id, and nothing else: no probe of stored ids, no
+ * check, no merge, no function call, no subtransaction. What it still pays is what the tables
+ * make every writer pay (indexes, the remaining foreign-key triggers, heap inserts tuple by
+ * tuple: PostgreSQL 15's COPY uses heap multi-insert, INSERT does not). Fresh rows only: a
+ * stored or repeated id raises unique_violation.
+ */
+const FLOOR_SQL = `WITH
+ses AS (
+  INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
+  SELECT nullif(a[1], '')::uuid, $1::uuid, nullif(a[2], '')::timestamptz, nullif(a[3], '')::timestamptz,
+    COALESCE(nullif(nullif(a[4], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table($2, E'\\n') AS l, string_to_array(l, E'\\t') AS a),
+run AS (
+  INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
+  SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::jsonb #>> '{}',
+    nullif(a[4], '')::timestamptz, nullif(a[5], '')::timestamptz, nullif(a[6], ''),
+    nullif(nullif(a[7], '')::jsonb, 'null'), COALESCE(nullif(nullif(a[8], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table($3, E'\\n') AS l, string_to_array(l, E'\\t') AS a),
+spa AS (
+  INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
+    error, iteration, attributes)
+  SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::uuid, nullif(a[4], ''),
+    nullif(a[5], '')::jsonb #>> '{}', nullif(a[6], '')::timestamptz, nullif(a[7], '')::timestamptz,
+    nullif(a[8], ''), nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
+    COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table($4, E'\\n') AS l, string_to_array(l, E'\\t') AS a)
+INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
+SELECT a[1]::uuid, a[2]::uuid, nullif(a[3], '')::uuid, $1::uuid, a[4], a[5]::timestamptz,
+  COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb), COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
+FROM string_to_table($5, E'\\n') AS l, string_to_array(l, E'\\t') AS a`;
+
+/** The statement that `method` sends, with its bind parameters (the project id, then the four lists). */
+type Sent = "rows" | "json" | "floor";
+
+/** One RPC as the endpoint sends a big batch (bind parameters), or the floor sent the same way. */
+async function call(sql: Sql, method: Sent, b: Prepared): Promise<void> {
+  const lists = method === "json" ? b.lists : b.rows;
+  const text = method === "rows" ? ROWS_SQL : method === "json" ? JSON_SQL : FLOOR_SQL;
+  await sql.unsafe(text, [PROJECT, ...LISTS.map((k) => lists[k])]);
 }
 
 /** Milliseconds of one RPC (the second of two when `resend`), in a rolled-back transaction. */
-async function timeCall(sql: Sql, method: "rows" | "json", b: Prepared, resend: boolean): Promise<number> {
+async function timeCall(sql: Sql, method: Sent, b: Prepared, resend: boolean): Promise<number> {
   await sql.unsafe("BEGIN");
   try {
     if (resend) await call(sql, method, b);
@@ -220,6 +274,75 @@ async function timeCopy(db: string, b: Prepared): Promise<number> {
   return [...out.matchAll(/^Time: ([0-9.]+) ms/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
+/** Each table's rows of the batch's ids: how many, and an md5 of their text in id order. */
+async function storedRows(sql: Sql, b: Prepared): Promise<{ count: number; md5: string }[]> {
+  const out = [];
+  for (const kind of LISTS) {
+    const [row] = await sql.unsafe(
+      `SELECT count(*)::int AS count, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') AS md5
+       FROM private.${kind} t WHERE t.id = ANY (string_to_array($1, ',')::uuid[])`,
+      [b.ids[kind].join(",")],
+    );
+    out.push({ count: Number(row.count), md5: String(row.md5) });
+  }
+  return out;
+}
+
+/** Rows of each table, all projects. */
+async function tableCounts(sql: Sql): Promise<number[]> {
+  const [row] = await sql.unsafe(
+    `SELECT ${LISTS.map((k) => `(SELECT count(*) FROM private.${k})::bigint AS ${k}`).join(", ")}`,
+  );
+  return LISTS.map((k) => Number(row[k]));
+}
+
+/**
+ * Before a case is timed: does the floor write exactly the rows of the batch? In rolled-back
+ * transactions, the RPC (rows) and the floor each write the batch; each table must then hold
+ * as many more rows as the batch has records of it, all of the batch's ids, and the floor's
+ * rows must be the RPC's, column for column. Throws if not. Returns false, with no timing of
+ * the floor for this case, when the rows conflict (a stored or repeated id: unique_violation),
+ * which a plain INSERT cannot write.
+ */
+async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Promise<boolean> {
+  await rpc.unsafe("BEGIN");
+  let byRpc;
+  try {
+    await call(rpc, "rows", b);
+    byRpc = await storedRows(rpc, b);
+  } finally {
+    await rpc.unsafe("ROLLBACK");
+  }
+  await floor.unsafe("BEGIN");
+  try {
+    const before = await tableCounts(floor);
+    try {
+      await call(floor, "floor", b);
+    } catch (e) {
+      if ((e as { code?: string }).code === "23505") {
+        console.log(`floor skipped for ${name}: its fresh rows conflict (${(e as Error).message})`);
+        return false;
+      }
+      throw e;
+    }
+    const after = await tableCounts(floor), byFloor = await storedRows(floor, b);
+    LISTS.forEach((kind, i) => {
+      const want = b.ids[kind].length, added = after[i] - before[i];
+      if (added !== want || byFloor[i].count !== want) {
+        throw new Error(
+          `floor check, ${name}: ${kind} +${added} rows, ${byFloor[i].count} of the batch's ids; want ${want}`,
+        );
+      }
+      if (byFloor[i].md5 !== byRpc[i].md5 || byRpc[i].count !== want) {
+        throw new Error(`floor check, ${name}: the floor's ${kind} rows differ from the RPC's`);
+      }
+    });
+    return true;
+  } finally {
+    await floor.unsafe("ROLLBACK");
+  }
+}
+
 interface Row {
   state: string;
   batch: string;
@@ -231,6 +354,14 @@ interface Row {
 }
 const results: Row[] = [];
 const connections = new Map<string, Sql>(DATABASES.map((db) => [db, connect(db)]));
+/** The floor's own connection to `after`, with the work_mem that 036's fast path sets for
+ * itself (its string_to_table tuplestores stay in memory), so the floor is not slowed by
+ * spilling what the RPC keeps in memory; the RPC's connection keeps the defaults. */
+const floorConnection = connect("after", undefined, { work_mem: "64MB" });
+{
+  const [{ work_mem }] = await floorConnection.unsafe("SHOW work_mem");
+  if (work_mem !== "64MB") throw new Error(`the floor's connection has work_mem ${work_mem}, not 64MB`);
+}
 
 /** Rotates a list by `n` (interleaving: each round starts with another entry). */
 const rotate = <T>(xs: T[], n: number): T[] => xs.map((_, i) => xs[(i + n) % xs.length]);
@@ -239,28 +370,33 @@ async function measure(state: string) {
   for (const c of CASES) {
     const dbs = DATABASES.filter((db) => !c.databases || c.databases.includes(db));
     const times = new Map<string, { fresh: number[]; resend: number[] }>();
-    let records = 0;
+    let records = 0, floor = dbs.includes("after");
     for (let round = 0; round < c.rounds; round++) {
       const prefix = `${dir}/${c.name.replace(/[^a-z0-9]/gi, "")}-${round}`;
       const b = await writeBatch(c.make(), prefix);
       records = b.records;
+      if (round === 0 && floor) floor = await checkFloor(connections.get("after")!, floorConnection, b, c.name);
       // Databases and methods rotate round by round; re-sends after the fresh calls.
-      const order = rotate(dbs, round).flatMap((db) => rotate(methodsOf(db), round).map((m) => [db, m] as const));
+      const order = rotate(dbs, round).flatMap((db) =>
+        rotate(methodsOf(db).filter((m) => m !== "floor" || floor), round).map((m) => [db, m] as const)
+      );
       for (const resend of [false, true]) {
         for (const [db, method] of order) {
-          if (resend && method === "copy") continue;
+          // COPY and the floor write fresh rows only (a re-send would conflict).
+          if (resend && (method === "copy" || method === "floor")) continue;
           const key = `${db}/${method}`;
           if (!times.has(key)) times.set(key, { fresh: [], resend: [] });
           const ms = method === "copy"
             ? await timeCopy(db, b)
-            : await timeCall(connections.get(db)!, method, b, resend);
+            : await timeCall(method === "floor" ? floorConnection : connections.get(db)!, method, b, resend);
           times.get(key)![resend ? "resend" : "fresh"].push(ms);
         }
       }
     }
     for (const db of dbs) {
       for (const method of methodsOf(db)) {
-        const t = times.get(`${db}/${method}`)!;
+        const t = times.get(`${db}/${method}`);
+        if (!t) continue; // the floor, skipped for this case
         results.push({
           state,
           batch: c.name,
@@ -285,11 +421,12 @@ const get = (state: string, batch: string, db: string, method: Method) =>
 
 function printResults(state: string) {
   console.log(
-    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run)`,
+    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms`,
   );
   console.table(
-    results.filter((r) => r.state === state && r.method !== "copy").map((r) => {
+    results.filter((r) => r.state === state && r.method !== "copy" && r.method !== "floor").map((r) => {
       const copy = get(state, r.batch, r.db, "copy")!;
+      const floor = get(state, r.batch, r.db, "floor");
       return {
         batch: r.batch,
         db: r.db,
@@ -302,6 +439,9 @@ function printResults(state: string) {
         "µs/record": fmt(r.ms * 1000 / r.records, 1),
         "re-sent ms": fmt(r.resend, 1),
         "re-sent/COPY": fmt(copy.ms / r.resend, 2),
+        "floor ms": floor ? fmt(floor.ms, 1) : "",
+        "floor/COPY": floor ? fmt(copy.ms / floor.ms, 2) : "",
+        "RPC/floor": floor ? fmt(floor.ms / r.ms, 2) : "",
       };
     }),
   );
@@ -319,6 +459,7 @@ await measure("empty");
 printResults("empty");
 if (QUICK) {
   for (const sql of connections.values()) await sql.end();
+  await floorConnection.end();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
 }
@@ -489,7 +630,18 @@ console.log("\n== issue 10 targets (after, the new function ingest_prepared_rows
 for (const state of ["empty", "pre-filled"]) {
   for (const batch of ["sdk 2,000", "sdk 10,000"]) {
     const r = get(state, batch, "after", "rows"), copy = get(state, batch, "after", "copy");
-    if (r && copy) console.log(`RPC/COPY ≥ 0.9, ${batch}, ${state}: ${fmt(copy.ms / r.ms, 2)}`);
+    const floor = get(state, batch, "after", "floor");
+    if (r && copy) {
+      console.log(
+        `RPC/COPY ≥ 0.9, ${batch}, ${state}: ${fmt(copy.ms / r.ms, 2)}${
+          floor
+            ? `   (floor, plain INSERT … SELECT: floor/COPY ${fmt(copy.ms / floor.ms, 2)}, RPC/floor ${
+              fmt(floor.ms / r.ms, 2)
+            })`
+            : ""
+        }`,
+      );
+    }
   }
 }
 const r2 = get("pre-filled", "sdk 2,000", "after", "rows"), r10 = get("pre-filled", "sdk 10,000", "after", "rows");
@@ -539,6 +691,7 @@ for (const other of DATABASES.filter((db) => db !== "after")) {
   }
 }
 for (const sql of connections.values()) await sql.end();
+await floorConnection.end();
 console.log(`\nbench:db took ${fmt((performance.now() - benchStart) / 1000, 0)} s`);
 await Deno.remove(dir, { recursive: true });
 if (seqScanFound) {
