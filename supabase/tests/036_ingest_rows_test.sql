@@ -381,14 +381,17 @@ CREATE TEMP TABLE resent AS SELECT jsonb_build_array(pg_temp.ses(200)) AS s,
     pg_temp.ev(202, 200), pg_temp.ev(203, 200, 201, '{"type": "tool_result", "content": {"ok": true}}')) AS e;
 SELECT lives_ok((SELECT pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e) FROM resent),
   're-send: the batch is stored once');
--- Every written row's place: an UPDATE (even a HOT one) gives the row a new ctid.
-CREATE FUNCTION pg_temp.places() RETURNS text LANGUAGE sql AS $$
-  SELECT concat_ws(' | ',
-    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.sessions WHERE id = pg_temp.sid(200)::uuid),
-    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.runs WHERE id = pg_temp.rid(200)::uuid),
-    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.spans WHERE run_id = pg_temp.rid(200)::uuid),
-    (SELECT string_agg(id || '@' || ctid, ',' ORDER BY id) FROM private.events WHERE run_id = pg_temp.rid(200)::uuid)) $$;
-CREATE TEMP TABLE places_before AS SELECT pg_temp.places() AS p, pg_temp.snapshot() AS rows;
+-- Every written row's place: an UPDATE (even a HOT one) gives the row a new ctid. The
+-- places of batch 200's rows (a list of `id@ctid`, in id order), optionally of some ids only.
+CREATE FUNCTION pg_temp.places(only_ids uuid[] DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(x.id || '@' || x.place, ',' ORDER BY x.id) FROM (
+    SELECT id, ctid::text AS place FROM private.sessions WHERE id = pg_temp.sid(200)::uuid
+    UNION ALL SELECT id, ctid::text FROM private.runs WHERE id = pg_temp.rid(200)::uuid
+    UNION ALL SELECT id, ctid::text FROM private.spans WHERE run_id = pg_temp.rid(200)::uuid
+    UNION ALL SELECT id, ctid::text FROM private.events WHERE run_id = pg_temp.rid(200)::uuid) x
+  WHERE only_ids IS NULL OR x.id = ANY (only_ids) $$;
+CREATE TEMP TABLE places_before AS SELECT pg_temp.places() AS p, pg_temp.snapshot() AS rows,
+  pg_temp.places(ARRAY[pg_temp.eid(202)::uuid, pg_temp.eid(203)::uuid]) AS unchanged;
 SELECT is((SELECT pg_temp.fast_calls(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)) FROM resent),
   1::bigint, 're-send: an identical retry runs the fast path once (its re-send branch, chosen by the first event)');
 SELECT is(pg_temp.places(), (SELECT p FROM places_before), 'and writes no row: every row keeps its place');
@@ -404,10 +407,7 @@ SELECT is((SELECT string_agg(id || ' ' || content::text || ' ' || attributes::te
   pg_temp.eid(200) || ' "changed" {"n": 2}; ' || pg_temp.eid(201) || ' null {"k": 2, "m": 3}; ' || pg_temp.eid(202)
     || ' null {}; ' || pg_temp.eid(203) || ' {"ok": true} {}; ' || pg_temp.eid(204) || ' null {}',
   'content replaced, attributes merged, the new event inserted, the others untouched');
-SELECT is((SELECT string_agg(split_part(x, '@', 1) || '@' || split_part(x, '@', 2), ',') FROM unnest(string_to_array(
-    split_part(pg_temp.places(), ' | ', 4), ',')) x WHERE x LIKE pg_temp.eid(202) || '%' OR x LIKE pg_temp.eid(203) || '%'),
-  (SELECT string_agg(x, ',') FROM unnest(string_to_array(split_part((SELECT p FROM places_before), ' | ', 4), ',')) x
-    WHERE x LIKE pg_temp.eid(202) || '%' OR x LIKE pg_temp.eid(203) || '%'),
+SELECT is(pg_temp.places(ARRAY[pg_temp.eid(202)::uuid, pg_temp.eid(203)::uuid]), (SELECT unchanged FROM places_before),
   'an unchanged event is not written again');
 SELECT is((SELECT pg_temp.took_reference(pg_temp.rows_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]',
     jsonb_build_array(pg_temp.ev(205, 200), pg_temp.ev(203, 200, 201, '{"type": "tool_result", "content": {"ok": false}}'))))),
