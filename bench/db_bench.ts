@@ -18,6 +18,10 @@
  *     INSERT-based SQL function can go (PostgreSQL 15's COPY inserts heap tuples in batches,
  *     INSERT one by one). Once per case, before timing, a rolled-back run checks that it
  *     writes exactly the batch's rows, the same as the RPC's (the bench throws if not);
+ *   - the floor's parts, where the floor runs: bind (a statement that only receives the four
+ *     lists as bind parameters) and write (the floor's INSERTs from temporary tables that
+ *     already hold the parsed rows, parsed before the clock starts): COPY = write + COPY's
+ *     parse, floor = bind + write + the SQL parse;
  *   - re-sent: each RPC a second time on the same batch (every row stored);
  * each inside a transaction that is rolled back, so the tables keep their state. The RPCs go
  * as the endpoint sends them (supabase/functions/_shared/pg_store.ts): bind parameters
@@ -195,56 +199,110 @@ async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepar
 }
 
 /** What is timed: the new function on rows text, today's on JSON lists, COPY, or the floor. */
-type Method = "rows" | "json" | "copy" | "floor";
+type Method = "rows" | "json" | "copy" | "floor" | "bind" | "write";
 /** The methods each database has (`rows` needs 036; `floor` parses rows text as 036 does). */
-const methodsOf = (db: string): Method[] => db === "after" ? ["rows", "json", "copy", "floor"] : ["json", "copy"];
+const methodsOf = (db: string): Method[] =>
+  db === "after" ? ["rows", "json", "copy", "floor", "bind", "write"] : ["json", "copy"];
+/** The methods that run only where the floor does (fresh rows that a plain INSERT can write). */
+const FLOOR_METHODS: Method[] = ["floor", "bind", "write"];
 
 const ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2, $3, $4, $5, '[]', '[]', '[]')`;
 const JSON_SQL =
   `SELECT private.ingest_batch_with_prompt_links($1::uuid, $2::text::jsonb, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb, '[]')`;
 
 /**
+ * How 036's fast path parses each list of rows text (split by string_to_table and
+ * string_to_array, cast field by field), as a SELECT of the table's columns in COLUMNS
+ * order, every row stamped with the project id (`$1`); `list` is the list's parameter.
+ */
+const PARSE: Record<(typeof LISTS)[number], (list: string) => string> = {
+  sessions: (list) =>
+    `SELECT nullif(a[1], '')::uuid, $1::uuid, nullif(a[2], '')::timestamptz, nullif(a[3], '')::timestamptz,
+    COALESCE(nullif(nullif(a[4], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table(${list}, E'\\n') AS l, string_to_array(l, E'\\t') AS a`,
+  runs: (list) =>
+    `SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::jsonb #>> '{}',
+    nullif(a[4], '')::timestamptz, nullif(a[5], '')::timestamptz, nullif(a[6], ''),
+    nullif(nullif(a[7], '')::jsonb, 'null'), COALESCE(nullif(nullif(a[8], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table(${list}, E'\\n') AS l, string_to_array(l, E'\\t') AS a`,
+  spans: (list) =>
+    `SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::uuid, nullif(a[4], ''),
+    nullif(a[5], '')::jsonb #>> '{}', nullif(a[6], '')::timestamptz, nullif(a[7], '')::timestamptz,
+    nullif(a[8], ''), nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
+    COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table(${list}, E'\\n') AS l, string_to_array(l, E'\\t') AS a`,
+  events: (list) =>
+    `SELECT a[1]::uuid, a[2]::uuid, nullif(a[3], '')::uuid, $1::uuid, a[4], a[5]::timestamptz,
+    COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb), COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
+  FROM string_to_table(${list}, E'\\n') AS l, string_to_array(l, E'\\t') AS a`,
+};
+
+/** One statement of four INSERTs (data-modifying CTEs), each of `source(kind)` into its table. */
+function insertAll(source: (kind: (typeof LISTS)[number]) => string): string {
+  const insert = (k: (typeof LISTS)[number]) => `INSERT INTO private.${k} (${COLUMNS[k].join(", ")})\n${source(k)}`;
+  return `WITH\n${LISTS.slice(0, 3).map((k) => `${k} AS (${insert(k)})`).join(",\n")}\n${insert("events")}`;
+}
+
+/**
  * The floor of any INSERT-based write of the rows: one statement of four plain `INSERT …
- * SELECT` (data-modifying CTEs) from the same rows text, split by string_to_table and
- * string_to_array and cast field by field exactly as 036's fast path (ingest_rows_fast)
- * does, every row stamped with the project id, and nothing else: no probe of stored ids, no
+ * SELECT` (data-modifying CTEs) from the same rows text, parsed exactly as 036's fast path
+ * (ingest_rows_fast) parses it (PARSE), and nothing else: no probe of stored ids, no
  * check, no merge, no function call, no subtransaction. What it still pays is what the tables
  * make every writer pay (indexes, the remaining foreign-key triggers, heap inserts tuple by
  * tuple: PostgreSQL 15's COPY uses heap multi-insert, INSERT does not). Fresh rows only: a
  * stored or repeated id raises unique_violation.
  */
-const FLOOR_SQL = `WITH
-ses AS (
-  INSERT INTO private.sessions (id, project_id, created_at, ended_at, metadata)
-  SELECT nullif(a[1], '')::uuid, $1::uuid, nullif(a[2], '')::timestamptz, nullif(a[3], '')::timestamptz,
-    COALESCE(nullif(nullif(a[4], '')::jsonb, 'null'), '{}'::jsonb)
-  FROM string_to_table($2, E'\\n') AS l, string_to_array(l, E'\\t') AS a),
-run AS (
-  INSERT INTO private.runs (id, session_id, project_id, name, started_at, ended_at, status, error, metadata)
-  SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::jsonb #>> '{}',
-    nullif(a[4], '')::timestamptz, nullif(a[5], '')::timestamptz, nullif(a[6], ''),
-    nullif(nullif(a[7], '')::jsonb, 'null'), COALESCE(nullif(nullif(a[8], '')::jsonb, 'null'), '{}'::jsonb)
-  FROM string_to_table($3, E'\\n') AS l, string_to_array(l, E'\\t') AS a),
-spa AS (
-  INSERT INTO private.spans (id, run_id, project_id, parent_span_id, kind, name, started_at, ended_at, status,
-    error, iteration, attributes)
-  SELECT nullif(a[1], '')::uuid, nullif(a[2], '')::uuid, $1::uuid, nullif(a[3], '')::uuid, nullif(a[4], ''),
-    nullif(a[5], '')::jsonb #>> '{}', nullif(a[6], '')::timestamptz, nullif(a[7], '')::timestamptz,
-    nullif(a[8], ''), nullif(nullif(a[9], '')::jsonb, 'null'), nullif(a[10], '')::integer,
-    COALESCE(nullif(nullif(a[11], '')::jsonb, 'null'), '{}'::jsonb)
-  FROM string_to_table($4, E'\\n') AS l, string_to_array(l, E'\\t') AS a)
-INSERT INTO private.events (id, run_id, span_id, project_id, type, created_at, content, attributes)
-SELECT a[1]::uuid, a[2]::uuid, nullif(a[3], '')::uuid, $1::uuid, a[4], a[5]::timestamptz,
-  COALESCE(nullif(a[6], '')::jsonb, 'null'::jsonb), COALESCE(nullif(nullif(a[7], '')::jsonb, 'null'), '{}'::jsonb)
-FROM string_to_table($5, E'\\n') AS l, string_to_array(l, E'\\t') AS a`;
+const FLOOR_SQL = insertAll((k) => PARSE[k](`$${LISTS.indexOf(k) + 2}`));
+
+/**
+ * The floor taken apart (after only, fresh batches, where the floor runs), to show where an
+ * INSERT-based write spends what COPY does not:
+ *   - bind: a statement that only receives the four lists as the RPC's bind parameters
+ *     (`octet_length` of each): the transfer, and PostgreSQL reading one message of that
+ *     size, checking its encoding and copying each parameter;
+ *   - write: the four INSERTs from temporary tables that already hold the parsed rows
+ *     (parsed by PARSE before the clock starts, in the same transaction): the cost of the
+ *     rows themselves (heap, indexes, WAL, foreign keys), with no parsing at all.
+ * COPY pays the write and its own parse of the same text; the floor pays the bind, the
+ * write and the parse by SQL functions.
+ */
+const BIND_SQL =
+  `SELECT $1::uuid AS project, octet_length($2) + octet_length($3) + octet_length($4) + octet_length($5) AS bytes`;
+const WRITE_SQL = insertAll((k) => `SELECT ${COLUMNS[k].join(", ")} FROM pg_temp.bench_${k}`);
+
+/**
+ * `write` on batch `b`: the parsed rows go into temporary tables first, untimed; then the
+ * timed INSERTs, then `then` (in the same transaction, before it is rolled back).
+ * Milliseconds of the INSERTs, and what `then` returns.
+ */
+async function runWrite<T>(sql: Sql, b: Prepared, then: () => Promise<T>): Promise<[number, T]> {
+  await sql.unsafe("BEGIN");
+  try {
+    for (const k of LISTS) {
+      await sql.unsafe(
+        `CREATE TEMP TABLE bench_${k} ON COMMIT DROP AS SELECT * FROM (${PARSE[k]("$2")}) AS p(${
+          COLUMNS[k].join(", ")
+        })`,
+        [PROJECT, b.rows[k]],
+      );
+    }
+    const t0 = performance.now();
+    await sql.unsafe(WRITE_SQL);
+    const ms = performance.now() - t0;
+    return [ms, await then()];
+  } finally {
+    await sql.unsafe("ROLLBACK");
+  }
+}
+const timeWrite = async (sql: Sql, b: Prepared) => (await runWrite(sql, b, () => Promise.resolve(null)))[0];
 
 /** The statement that `method` sends, with its bind parameters (the project id, then the four lists). */
-type Sent = "rows" | "json" | "floor";
+type Sent = "rows" | "json" | "floor" | "bind";
 
 /** One RPC as the endpoint sends a big batch (bind parameters), or the floor sent the same way. */
 async function call(sql: Sql, method: Sent, b: Prepared): Promise<void> {
   const lists = method === "json" ? b.lists : b.rows;
-  const text = method === "rows" ? ROWS_SQL : method === "json" ? JSON_SQL : FLOOR_SQL;
+  const text = method === "rows" ? ROWS_SQL : method === "json" ? JSON_SQL : method === "bind" ? BIND_SQL : FLOOR_SQL;
   await sql.unsafe(text, [PROJECT, ...LISTS.map((k) => lists[k])]);
 }
 
@@ -300,8 +358,8 @@ async function tableCounts(sql: Sql): Promise<number[]> {
  * Before a case is timed: does the floor write exactly the rows of the batch? In rolled-back
  * transactions, the RPC (rows) and the floor each write the batch; each table must then hold
  * as many more rows as the batch has records of it, all of the batch's ids, and the floor's
- * rows must be the RPC's, column for column. Throws if not. Returns false, with no timing of
- * the floor for this case, when the rows conflict (a stored or repeated id: unique_violation),
+ * rows must be the RPC's, column for column; so must the rows of its `write` part. Throws if
+ * not. Returns false, with no timing of the floor (or its parts) for this case, when the rows conflict (a stored or repeated id: unique_violation),
  * which a plain INSERT cannot write.
  */
 async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Promise<boolean> {
@@ -337,10 +395,17 @@ async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Prom
         throw new Error(`floor check, ${name}: the floor's ${kind} rows differ from the RPC's`);
       }
     });
-    return true;
   } finally {
     await floor.unsafe("ROLLBACK");
   }
+  // The floor's `write` part: the same rows, from the parsed temporary tables.
+  const [, byWrite] = await runWrite(floor, b, () => storedRows(floor, b));
+  LISTS.forEach((kind, i) => {
+    if (byWrite[i].count !== b.ids[kind].length || byWrite[i].md5 !== byRpc[i].md5) {
+      throw new Error(`floor check, ${name}: the write part's ${kind} rows differ from the RPC's`);
+    }
+  });
+  return true;
 }
 
 interface Row {
@@ -378,17 +443,24 @@ async function measure(state: string) {
       if (round === 0 && floor) floor = await checkFloor(connections.get("after")!, floorConnection, b, c.name);
       // Databases and methods rotate round by round; re-sends after the fresh calls.
       const order = rotate(dbs, round).flatMap((db) =>
-        rotate(methodsOf(db).filter((m) => m !== "floor" || floor), round).map((m) => [db, m] as const)
+        rotate(methodsOf(db).filter((m) => !FLOOR_METHODS.includes(m) || floor), round).map((m) => [db, m] as const)
       );
       for (const resend of [false, true]) {
         for (const [db, method] of order) {
           // COPY and the floor write fresh rows only (a re-send would conflict).
-          if (resend && (method === "copy" || method === "floor")) continue;
+          if (resend && (method === "copy" || FLOOR_METHODS.includes(method))) continue;
           const key = `${db}/${method}`;
           if (!times.has(key)) times.set(key, { fresh: [], resend: [] });
           const ms = method === "copy"
             ? await timeCopy(db, b)
-            : await timeCall(method === "floor" ? floorConnection : connections.get(db)!, method, b, resend);
+            : method === "write"
+            ? await timeWrite(floorConnection, b)
+            : await timeCall(
+              FLOOR_METHODS.includes(method) ? floorConnection : connections.get(db)!,
+              method,
+              b,
+              resend,
+            );
           times.get(key)![resend ? "resend" : "fresh"].push(ms);
         }
       }
@@ -396,7 +468,7 @@ async function measure(state: string) {
     for (const db of dbs) {
       for (const method of methodsOf(db)) {
         const t = times.get(`${db}/${method}`);
-        if (!t) continue; // the floor, skipped for this case
+        if (!t) continue; // the floor (and its parts), skipped for this case
         results.push({
           state,
           batch: c.name,
@@ -421,12 +493,14 @@ const get = (state: string, batch: string, db: string, method: Method) =>
 
 function printResults(state: string) {
   console.log(
-    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms`,
+    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms; the floor's parts: bind = receiving the lists as bind parameters, nothing else; write = the INSERTs of rows already parsed (no parsing at all)`,
   );
   console.table(
-    results.filter((r) => r.state === state && r.method !== "copy" && r.method !== "floor").map((r) => {
+    results.filter((r) => r.state === state && (r.method === "rows" || r.method === "json")).map((r) => {
       const copy = get(state, r.batch, r.db, "copy")!;
       const floor = get(state, r.batch, r.db, "floor");
+      const bind = r.method === "rows" ? get(state, r.batch, r.db, "bind") : undefined;
+      const write = r.method === "rows" ? get(state, r.batch, r.db, "write") : undefined;
       return {
         batch: r.batch,
         db: r.db,
@@ -442,6 +516,8 @@ function printResults(state: string) {
         "floor ms": floor ? fmt(floor.ms, 1) : "",
         "floor/COPY": floor ? fmt(copy.ms / floor.ms, 2) : "",
         "RPC/floor": floor ? fmt(floor.ms / r.ms, 2) : "",
+        "bind ms": bind ? fmt(bind.ms, 1) : "",
+        "write ms": write ? fmt(write.ms, 1) : "",
       };
     }),
   );
@@ -641,6 +717,16 @@ for (const state of ["empty", "pre-filled"]) {
             : ""
         }`,
       );
+      const bind = get(state, batch, "after", "bind"), write = get(state, batch, "after", "write");
+      if (bind && write) {
+        // COPY = write + COPY's parse; floor = bind + write + the SQL parse.
+        console.log(
+          `    COPY ${fmt(copy.ms, 1)} ms = write ${fmt(write.ms, 1)} + COPY's parse ${fmt(copy.ms - write.ms, 1)}; ` +
+            `floor ${fmt(floor!.ms, 1)} ms = bind ${fmt(bind.ms, 1)} + write ${fmt(write.ms, 1)} + SQL parse ${
+              fmt(floor!.ms - bind.ms - write.ms, 1)
+            }; the bind alone is ${fmt(bind.ms / copy.ms * 100, 0)}% of COPY`,
+        );
+      }
     }
   }
 }
