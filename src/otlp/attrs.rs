@@ -48,6 +48,20 @@ pub struct Message {
 }
 
 impl Message {
+    /// The attributes its event is stored with: `otel.source`, `otel.index` (its place among
+    /// the span's messages) and `role`, then the message's own facts, which win. The facts
+    /// are moved out (the message keeps no `extra`).
+    pub fn take_event_attributes(&mut self, index: usize) -> Map<String, Json> {
+        let mut attributes = Map::new();
+        attributes.insert("otel.source".into(), Json::String(self.source.clone()));
+        attributes.insert("otel.index".into(), Json::from(index));
+        if let Some(role) = &self.role {
+            attributes.insert("role".into(), Json::String(role.clone()));
+        }
+        attributes.extend(std::mem::take(&mut self.extra));
+        attributes
+    }
+
     /// A message with no role, event time or extra facts.
     pub fn new(source: impl Into<String>, direction: Direction, content: Json) -> Self {
         Message {

@@ -15,7 +15,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use super::attrs::{Attrs, Direction, Explicit, Message};
@@ -1425,15 +1424,9 @@ impl Writer {
                 }
                 out.extend_from_slice(b"}}");
             }
-            Msg::Ref(r) => {
+            Msg::Ref(mut r) => {
                 let at = out.len();
-                let mut attributes = Map::new();
-                attributes.insert("otel.source".into(), Json::String(r.source.clone()));
-                attributes.insert("otel.index".into(), Json::from(n));
-                if let Some(role) = &r.role {
-                    attributes.insert("role".into(), Json::String(role.clone()));
-                }
-                attributes.extend(r.extra);
+                let attributes = r.take_event_attributes(n);
                 if serde_json::to_writer(&mut *out, &r.content).is_err() {
                     self.refused = true;
                 }

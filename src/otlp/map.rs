@@ -469,19 +469,13 @@ fn map_span<'a>(
 
     let start = s.start_time_unix_nano;
     let end = if s.end_time_unix_nano == 0 { start } else { s.end_time_unix_nano };
-    for (n, m) in messages.into_iter().enumerate() {
+    for (n, mut m) in messages.into_iter().enumerate() {
         let kind_word = event_type(&m, kind, is_root);
         let time = m.time_unix_nano.filter(|&t| t != 0).unwrap_or(match m.direction {
             Direction::Input => start,
             Direction::Output => end,
         });
-        let mut attributes = Map::new();
-        attributes.insert("otel.source".into(), Json::String(m.source.clone()));
-        attributes.insert("otel.index".into(), Json::from(n));
-        if let Some(role) = &m.role {
-            attributes.insert("role".into(), Json::String(role.clone()));
-        }
-        attributes.extend(m.extra);
+        let attributes = m.take_event_attributes(n);
         body.events.push(EventOut {
             id: derive_id(project, "event", &[&s.trace_id, &s.span_id, m.source.as_bytes()]).to_string(),
             run_id: run_text.to_owned(),
