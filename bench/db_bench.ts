@@ -354,13 +354,36 @@ async function tableCounts(sql: Sql): Promise<number[]> {
   return LISTS.map((k) => Number(row[k]));
 }
 
+/** Throws unless `what` rows added exactly the batch's rows to each table (`added`, and all of
+ * the batch's ids in `byIds`), the same as the RPC's (`byRpc`) column for column. */
+function expectRpcRows(
+  what: string,
+  name: string,
+  b: Prepared,
+  added: number[],
+  byIds: { count: number; md5: string }[],
+  byRpc: { count: number; md5: string }[],
+) {
+  LISTS.forEach((kind, i) => {
+    const want = b.ids[kind].length;
+    if (added[i] !== want || byIds[i].count !== want) {
+      throw new Error(
+        `floor check, ${name}: ${what} ${kind}: +${added[i]} rows, ${byIds[i].count} of the batch's ids; want ${want}`,
+      );
+    }
+    if (byIds[i].md5 !== byRpc[i].md5 || byRpc[i].count !== want) {
+      throw new Error(`floor check, ${name}: ${what} ${kind} rows differ from the RPC's`);
+    }
+  });
+}
+
 /**
  * Before a case is timed: does the floor write exactly the rows of the batch? In rolled-back
  * transactions, the RPC (rows) and the floor each write the batch; each table must then hold
  * as many more rows as the batch has records of it, all of the batch's ids, and the floor's
  * rows must be the RPC's, column for column; so must the rows of its `write` part. Throws if
- * not. Returns false, with no timing of the floor (or its parts) for this case, when the rows conflict (a stored or repeated id: unique_violation),
- * which a plain INSERT cannot write.
+ * not. Returns false, with no timing of the floor (or its parts) for this case, when the rows
+ * conflict (a stored or repeated id: unique_violation), which a plain INSERT cannot write.
  */
 async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Promise<boolean> {
   await rpc.unsafe("BEGIN");
@@ -383,28 +406,19 @@ async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Prom
       }
       throw e;
     }
-    const after = await tableCounts(floor), byFloor = await storedRows(floor, b);
-    LISTS.forEach((kind, i) => {
-      const want = b.ids[kind].length, added = after[i] - before[i];
-      if (added !== want || byFloor[i].count !== want) {
-        throw new Error(
-          `floor check, ${name}: ${kind} +${added} rows, ${byFloor[i].count} of the batch's ids; want ${want}`,
-        );
-      }
-      if (byFloor[i].md5 !== byRpc[i].md5 || byRpc[i].count !== want) {
-        throw new Error(`floor check, ${name}: the floor's ${kind} rows differ from the RPC's`);
-      }
-    });
+    const after = await tableCounts(floor);
+    expectRpcRows(`the floor's`, name, b, after.map((n, i) => n - before[i]), await storedRows(floor, b), byRpc);
   } finally {
     await floor.unsafe("ROLLBACK");
   }
   // The floor's `write` part: the same rows, from the parsed temporary tables.
-  const [, byWrite] = await runWrite(floor, b, () => storedRows(floor, b));
-  LISTS.forEach((kind, i) => {
-    if (byWrite[i].count !== b.ids[kind].length || byWrite[i].md5 !== byRpc[i].md5) {
-      throw new Error(`floor check, ${name}: the write part's ${kind} rows differ from the RPC's`);
-    }
-  });
+  const before = await tableCounts(floor);
+  const [, [after, byWrite]] = await runWrite(
+    floor,
+    b,
+    async () => [await tableCounts(floor), await storedRows(floor, b)] as const,
+  );
+  expectRpcRows("the write part's", name, b, after.map((n, i) => n - before[i]), byWrite, byRpc);
   return true;
 }
 
@@ -718,12 +732,12 @@ for (const state of ["empty", "pre-filled"]) {
         }`,
       );
       const bind = get(state, batch, "after", "bind"), write = get(state, batch, "after", "write");
-      if (bind && write) {
+      if (floor && bind && write) {
         // COPY = write + COPY's parse; floor = bind + write + the SQL parse.
         console.log(
           `    COPY ${fmt(copy.ms, 1)} ms = write ${fmt(write.ms, 1)} + COPY's parse ${fmt(copy.ms - write.ms, 1)}; ` +
-            `floor ${fmt(floor!.ms, 1)} ms = bind ${fmt(bind.ms, 1)} + write ${fmt(write.ms, 1)} + SQL parse ${
-              fmt(floor!.ms - bind.ms - write.ms, 1)
+            `floor ${fmt(floor.ms, 1)} ms = bind ${fmt(bind.ms, 1)} + write ${fmt(write.ms, 1)} + SQL parse ${
+              fmt(floor.ms - bind.ms - write.ms, 1)
             }; the bind alone is ${fmt(bind.ms / copy.ms * 100, 0)}% of COPY`,
         );
       }
