@@ -22,6 +22,12 @@
  *     lists as bind parameters) and write (the floor's INSERTs from temporary tables that
  *     already hold the parsed rows, parsed before the clock starts): COPY = write + COPY's
  *     parse, floor = bind + write + the SQL parse;
+ *   - binary floor: the floor's INSERTs fed by typed arrays (one per column: uuid[],
+ *     timestamptz[], text[], int4[], jsonb[], unnested) sent as binary bind parameters
+ *     through npm:pg (which sends a Buffer in binary format; npm:postgres sends text only),
+ *     `after` only, fresh batches only, checked like the floor: what an INSERT-based write
+ *     costs when PostgreSQL receives values instead of text to parse (uuid_recv,
+ *     timestamptz_recv: no splitting, no text to convert; jsonb still parses its JSON);
  *   - re-sent: each RPC a second time on the same batch (every row stored);
  * each inside a transaction that is rolled back, so the tables keep their state. The RPCs go
  * as the endpoint sends them (supabase/functions/_shared/pg_store.ts): bind parameters
@@ -37,6 +43,9 @@
  * new connection. Ids are random UUIDs (no collisions).
  */
 import postgres from "npm:postgres@3.4.9";
+import pg from "npm:pg@8.13.1";
+import type { Buffer } from "node:buffer";
+import { binaryArray, type ElementType } from "./pg_binary.ts";
 import { prepare_batch } from "../supabase/functions/_shared/core.ts";
 import { BatchGenerator } from "./sdk_batch.ts";
 
@@ -113,6 +122,43 @@ function copyValue(v: unknown, column: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
+/** The binary floor's columns of each table (the project apart) and their element types. */
+const BINARY_COLUMNS: Record<(typeof LISTS)[number], [string, ElementType][]> = {
+  sessions: [["id", "uuid"], ["created_at", "timestamptz"], ["ended_at", "timestamptz"], ["metadata", "jsonb"]],
+  runs: [
+    ["id", "uuid"],
+    ["session_id", "uuid"],
+    ["name", "text"],
+    ["started_at", "timestamptz"],
+    ["ended_at", "timestamptz"],
+    ["status", "text"],
+    ["error", "jsonb"],
+    ["metadata", "jsonb"],
+  ],
+  spans: [
+    ["id", "uuid"],
+    ["run_id", "uuid"],
+    ["parent_span_id", "uuid"],
+    ["kind", "text"],
+    ["name", "text"],
+    ["started_at", "timestamptz"],
+    ["ended_at", "timestamptz"],
+    ["status", "text"],
+    ["error", "jsonb"],
+    ["iteration", "int4"],
+    ["attributes", "jsonb"],
+  ],
+  events: [
+    ["id", "uuid"],
+    ["run_id", "uuid"],
+    ["span_id", "uuid"],
+    ["type", "text"],
+    ["created_at", "timestamptz"],
+    ["content", "jsonb"],
+    ["attributes", "jsonb"],
+  ],
+};
+
 /** The four record lists of a prepared batch, each a text. */
 type Lists = Record<(typeof LISTS)[number], string>;
 /** A batch as the core prepares it for the database: JSON lists and rows text. */
@@ -182,29 +228,36 @@ interface Prepared {
   prefix: string;
   records: number;
   ids: Record<(typeof LISTS)[number], string[]>;
+  /** The binary floor's bind parameters after the project: one binary array per column of
+   * BINARY_COLUMNS, list by list. */
+  binary: Buffer[];
 }
 
 /** Writes a batch's COPY files under `prefix`. */
 async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepared> {
   let records = 0;
   const ids = { sessions: [], runs: [], spans: [], events: [] } as Prepared["ids"];
+  const binary: Buffer[] = [];
   for (const kind of LISTS) {
     const parsed = JSON.parse(lists[kind]) as Record<string, unknown>[];
     records += parsed.length;
     ids[kind] = parsed.map((r) => String(r.id));
+    for (const [column, type] of BINARY_COLUMNS[kind]) {
+      binary.push(binaryArray(type, parsed.map((r) => r[column] ?? DEFAULTS[column])));
+    }
     const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
     await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
   }
-  return { lists, rows, prefix, records, ids };
+  return { lists, rows, prefix, records, ids, binary };
 }
 
 /** What is timed: the new function on rows text, today's on JSON lists, COPY, or the floor. */
-type Method = "rows" | "json" | "copy" | "floor" | "bind" | "write";
+type Method = "rows" | "json" | "copy" | "floor" | "bind" | "write" | "binary";
 /** The methods each database has (`rows` needs 036; `floor` parses rows text as 036 does). */
 const methodsOf = (db: string): Method[] =>
-  db === "after" ? ["rows", "json", "copy", "floor", "bind", "write"] : ["json", "copy"];
+  db === "after" ? ["rows", "json", "copy", "floor", "bind", "write", "binary"] : ["json", "copy"];
 /** The methods that run only where the floor does (fresh rows that a plain INSERT can write). */
-const FLOOR_METHODS: Method[] = ["floor", "bind", "write"];
+const FLOOR_METHODS: Method[] = ["floor", "bind", "write", "binary"];
 
 const ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2, $3, $4, $5, '[]', '[]', '[]')`;
 const JSON_SQL =
@@ -296,6 +349,51 @@ async function runWrite<T>(sql: Sql, b: Prepared, then: () => Promise<T>): Promi
 }
 const timeWrite = async (sql: Sql, b: Prepared) => (await runWrite(sql, b, () => Promise.resolve(null)))[0];
 
+/**
+ * The binary floor: the floor's INSERTs (one statement, data-modifying CTEs) from the typed
+ * columns of BINARY_COLUMNS, each a binary array parameter, unnested together; the project
+ * is `$1`, and events.content is JSON null when absent (as the floor's text has it).
+ */
+const BINARY_SQL = (() => {
+  let n = 2;
+  return insertAll((k) => {
+    const columns = BINARY_COLUMNS[k].map((
+      [c],
+    ) => (k === "events" && c === "content" ? `coalesce(c.${c}, 'null')` : `c.${c}`));
+    const projectAt = COLUMNS[k].indexOf("project_id");
+    columns.splice(projectAt, 0, "$1::uuid");
+    // COLUMNS[k] order: the binary columns in that order with the project in its place.
+    const order = COLUMNS[k].filter((c) => c !== "project_id");
+    if (order.join() !== BINARY_COLUMNS[k].map(([c]) => c).join()) {
+      throw new Error(`BINARY_COLUMNS.${k} out of COLUMNS order`);
+    }
+    const params = BINARY_COLUMNS[k].map(([, type]) => `$${n++}::${type}[]`);
+    return `SELECT ${columns.join(", ")} FROM unnest(${params.join(", ")}) AS c(${
+      BINARY_COLUMNS[k].map(([c]) => c).join(", ")
+    })`;
+  });
+})();
+
+/** A connection of npm:pg (binary parameters) to `after`, with the floor's work_mem. */
+async function binaryConnect(): Promise<pg.Client> {
+  const client = new pg.Client({ database: "after", options: "-c work_mem=64MB" });
+  await client.connect();
+  return client;
+}
+
+/** The binary floor on batch `b`, then `then`, in a rolled-back transaction: ms and what `then` returns. */
+async function runBinary<T>(client: pg.Client, b: Prepared, then: () => Promise<T>): Promise<[number, T]> {
+  await client.query("BEGIN");
+  try {
+    const t0 = performance.now();
+    await client.query(BINARY_SQL, [PROJECT, ...b.binary]);
+    const ms = performance.now() - t0;
+    return [ms, await then()];
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
 /** The statement that `method` sends, with its bind parameters (the project id, then the four lists). */
 type Sent = "rows" | "json" | "floor" | "bind";
 
@@ -332,8 +430,16 @@ async function timeCopy(db: string, b: Prepared): Promise<number> {
   return [...out.matchAll(/^Time: ([0-9.]+) ms/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
+/** A statement runner on npm:pg's connection, in the shape of npm:postgres's `unsafe`. */
+interface Query {
+  unsafe(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+}
+const queryOf = (client: pg.Client): Query => ({
+  unsafe: async (text, params) => (await client.query(text, params)).rows,
+});
+
 /** Each table's rows of the batch's ids: how many, and an md5 of their text in id order. */
-async function storedRows(sql: Sql, b: Prepared): Promise<{ count: number; md5: string }[]> {
+async function storedRows(sql: Sql | Query, b: Prepared): Promise<{ count: number; md5: string }[]> {
   const out = [];
   for (const kind of LISTS) {
     const [row] = await sql.unsafe(
@@ -347,7 +453,7 @@ async function storedRows(sql: Sql, b: Prepared): Promise<{ count: number; md5: 
 }
 
 /** Rows of each table, all projects. */
-async function tableCounts(sql: Sql): Promise<number[]> {
+async function tableCounts(sql: Sql | Query): Promise<number[]> {
   const [row] = await sql.unsafe(
     `SELECT ${LISTS.map((k) => `(SELECT count(*) FROM private.${k})::bigint AS ${k}`).join(", ")}`,
   );
@@ -419,6 +525,15 @@ async function checkFloor(rpc: Sql, floor: Sql, b: Prepared, name: string): Prom
     async () => [await tableCounts(floor), await storedRows(floor, b)] as const,
   );
   expectRpcRows("the write part's", name, b, after.map((n, i) => n - before[i]), byWrite, byRpc);
+  // The binary floor: the same rows from the typed binary parameters.
+  const query = queryOf(binaryConnection);
+  const beforeBinary = await tableCounts(query);
+  const [, [afterBinary, byBinary]] = await runBinary(
+    binaryConnection,
+    b,
+    async () => [await tableCounts(query), await storedRows(query, b)] as const,
+  );
+  expectRpcRows("the binary floor's", name, b, afterBinary.map((n, i) => n - beforeBinary[i]), byBinary, byRpc);
   return true;
 }
 
@@ -437,6 +552,7 @@ const connections = new Map<string, Sql>(DATABASES.map((db) => [db, connect(db)]
  * itself (its string_to_table tuplestores stay in memory), so the floor is not slowed by
  * spilling what the RPC keeps in memory; the RPC's connection keeps the defaults. */
 const floorConnection = connect("after", undefined, { work_mem: "64MB" });
+const binaryConnection = await binaryConnect();
 {
   const [{ work_mem }] = await floorConnection.unsafe("SHOW work_mem");
   if (work_mem !== "64MB") throw new Error(`the floor's connection has work_mem ${work_mem}, not 64MB`);
@@ -469,6 +585,8 @@ async function measure(state: string) {
             ? await timeCopy(db, b)
             : method === "write"
             ? await timeWrite(floorConnection, b)
+            : method === "binary"
+            ? (await runBinary(binaryConnection, b, () => Promise.resolve(null)))[0]
             : await timeCall(
               FLOOR_METHODS.includes(method) ? floorConnection : connections.get(db)!,
               method,
@@ -507,7 +625,7 @@ const get = (state: string, batch: string, db: string, method: Method) =>
 
 function printResults(state: string) {
   console.log(
-    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms; the floor's parts: bind = receiving the lists as bind parameters, nothing else; write = the INSERTs of rows already parsed (no parsing at all)`,
+    `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms; the floor's parts: bind = receiving the lists as bind parameters, nothing else; write = the INSERTs of rows already parsed (no parsing at all); binary floor = the floor's INSERTs from typed columns sent as binary bind parameters (npm:pg), binary/COPY = COPY ms / binary floor ms`,
   );
   console.table(
     results.filter((r) => r.state === state && (r.method === "rows" || r.method === "json")).map((r) => {
@@ -515,6 +633,7 @@ function printResults(state: string) {
       const floor = get(state, r.batch, r.db, "floor");
       const bind = r.method === "rows" ? get(state, r.batch, r.db, "bind") : undefined;
       const write = r.method === "rows" ? get(state, r.batch, r.db, "write") : undefined;
+      const binary = r.method === "rows" ? get(state, r.batch, r.db, "binary") : undefined;
       return {
         batch: r.batch,
         db: r.db,
@@ -532,6 +651,8 @@ function printResults(state: string) {
         "RPC/floor": floor ? fmt(floor.ms / r.ms, 2) : "",
         "bind ms": bind ? fmt(bind.ms, 1) : "",
         "write ms": write ? fmt(write.ms, 1) : "",
+        "binary floor ms": binary ? fmt(binary.ms, 1) : "",
+        "binary/COPY": binary ? fmt(copy.ms / binary.ms, 2) : "",
       };
     }),
   );
@@ -550,6 +671,7 @@ printResults("empty");
 if (QUICK) {
   for (const sql of connections.values()) await sql.end();
   await floorConnection.end();
+  await binaryConnection.end();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
 }
@@ -741,6 +863,14 @@ for (const state of ["empty", "pre-filled"]) {
             }; the bind alone is ${fmt(bind.ms / copy.ms * 100, 0)}% of COPY`,
         );
       }
+      const binary = get(state, batch, "after", "binary");
+      if (floor && binary) {
+        console.log(
+          `    binary floor (typed columns as binary bind parameters): ${fmt(binary.ms, 1)} ms, binary/COPY ${
+            fmt(copy.ms / binary.ms, 2)
+          }, ${fmt(floor.ms / binary.ms, 2)}× the text floor's speed`,
+        );
+      }
     }
   }
 }
@@ -792,6 +922,7 @@ for (const other of DATABASES.filter((db) => db !== "after")) {
 }
 for (const sql of connections.values()) await sql.end();
 await floorConnection.end();
+await binaryConnection.end();
 console.log(`\nbench:db took ${fmt((performance.now() - benchStart) / 1000, 0)} s`);
 await Deno.remove(dir, { recursive: true });
 if (seqScanFound) {
