@@ -122,42 +122,28 @@ function copyValue(v: unknown, column: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
-/** The binary floor's columns of each table (the project apart) and their element types. */
-const BINARY_COLUMNS: Record<(typeof LISTS)[number], [string, ElementType][]> = {
-  sessions: [["id", "uuid"], ["created_at", "timestamptz"], ["ended_at", "timestamptz"], ["metadata", "jsonb"]],
-  runs: [
-    ["id", "uuid"],
-    ["session_id", "uuid"],
-    ["name", "text"],
-    ["started_at", "timestamptz"],
-    ["ended_at", "timestamptz"],
-    ["status", "text"],
-    ["error", "jsonb"],
-    ["metadata", "jsonb"],
-  ],
-  spans: [
-    ["id", "uuid"],
-    ["run_id", "uuid"],
-    ["parent_span_id", "uuid"],
-    ["kind", "text"],
-    ["name", "text"],
-    ["started_at", "timestamptz"],
-    ["ended_at", "timestamptz"],
-    ["status", "text"],
-    ["error", "jsonb"],
-    ["iteration", "int4"],
-    ["attributes", "jsonb"],
-  ],
-  events: [
-    ["id", "uuid"],
-    ["run_id", "uuid"],
-    ["span_id", "uuid"],
-    ["type", "text"],
-    ["created_at", "timestamptz"],
-    ["content", "jsonb"],
-    ["attributes", "jsonb"],
-  ],
+/** Each column's element type in the binary floor's arrays (the same in every table). */
+const COLUMN_TYPES: Record<string, ElementType> = {
+  id: "uuid",
+  session_id: "uuid",
+  run_id: "uuid",
+  parent_span_id: "uuid",
+  span_id: "uuid",
+  created_at: "timestamptz",
+  started_at: "timestamptz",
+  ended_at: "timestamptz",
+  name: "text",
+  kind: "text",
+  type: "text",
+  status: "text",
+  iteration: "int4",
+  error: "jsonb",
+  metadata: "jsonb",
+  attributes: "jsonb",
+  content: "jsonb",
 };
+/** The binary floor's columns of a table: its COLUMNS but the project (`$1`), in that order. */
+const binaryColumns = (kind: (typeof LISTS)[number]) => COLUMNS[kind].filter((c) => c !== "project_id");
 
 /** The four record lists of a prepared batch, each a text. */
 type Lists = Record<(typeof LISTS)[number], string>;
@@ -229,7 +215,7 @@ interface Prepared {
   records: number;
   ids: Record<(typeof LISTS)[number], string[]>;
   /** The binary floor's bind parameters after the project: one binary array per column of
-   * BINARY_COLUMNS, list by list. */
+   * binaryColumns, list by list. */
   binary: Buffer[];
 }
 
@@ -242,8 +228,8 @@ async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepar
     const parsed = JSON.parse(lists[kind]) as Record<string, unknown>[];
     records += parsed.length;
     ids[kind] = parsed.map((r) => String(r.id));
-    for (const [column, type] of BINARY_COLUMNS[kind]) {
-      binary.push(binaryArray(type, parsed.map((r) => r[column] ?? DEFAULTS[column])));
+    for (const column of binaryColumns(kind)) {
+      binary.push(binaryArray(COLUMN_TYPES[column], parsed.map((r) => r[column] ?? DEFAULTS[column])));
     }
     const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
     await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
@@ -351,26 +337,17 @@ const timeWrite = async (sql: Sql, b: Prepared) => (await runWrite(sql, b, () =>
 
 /**
  * The binary floor: the floor's INSERTs (one statement, data-modifying CTEs) from the typed
- * columns of BINARY_COLUMNS, each a binary array parameter, unnested together; the project
+ * columns of binaryColumns, each a binary array parameter, unnested together; the project
  * is `$1`, and events.content is JSON null when absent (as the floor's text has it).
  */
 const BINARY_SQL = (() => {
   let n = 2;
   return insertAll((k) => {
-    const columns = BINARY_COLUMNS[k].map((
-      [c],
-    ) => (k === "events" && c === "content" ? `coalesce(c.${c}, 'null')` : `c.${c}`));
-    const projectAt = COLUMNS[k].indexOf("project_id");
-    columns.splice(projectAt, 0, "$1::uuid");
-    // COLUMNS[k] order: the binary columns in that order with the project in its place.
-    const order = COLUMNS[k].filter((c) => c !== "project_id");
-    if (order.join() !== BINARY_COLUMNS[k].map(([c]) => c).join()) {
-      throw new Error(`BINARY_COLUMNS.${k} out of COLUMNS order`);
-    }
-    const params = BINARY_COLUMNS[k].map(([, type]) => `$${n++}::${type}[]`);
-    return `SELECT ${columns.join(", ")} FROM unnest(${params.join(", ")}) AS c(${
-      BINARY_COLUMNS[k].map(([c]) => c).join(", ")
-    })`;
+    const select = COLUMNS[k].map((c) =>
+      c === "project_id" ? "$1::uuid" : c === "content" ? `coalesce(c.${c}, 'null')` : `c.${c}`
+    );
+    const params = binaryColumns(k).map((c) => `$${n++}::${COLUMN_TYPES[c]}[]`);
+    return `SELECT ${select.join(", ")} FROM unnest(${params.join(", ")}) AS c(${binaryColumns(k).join(", ")})`;
   });
 })();
 
