@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use northstar_core::{
     prepare_batch, prepare_batch_as, prepare_otlp, validate_batch, Code, Format, Limits, PreparedBatch, Rejection,
-    ROW_FIELDS,
+    BINARY_COLUMNS, ROW_FIELDS, ROW_TYPES,
 };
 use prost::Message as _;
 use serde_json::Value;
@@ -461,6 +461,7 @@ fn check(body: &[u8], limits: &Limits) -> Result<String, String> {
             }
             check_prepared(p, project)?;
             check_rows(p, body, project, limits)?;
+            check_binary(p, body, project, limits)?;
             Ok(format!("accepted {:?}", expected_counts(p)))
         }
         (Ok(_), Err(v)) => Err(format!("prepare_batch accepted what validate_batch refused: {:?}", v.errors)),
@@ -632,6 +633,43 @@ fn check_rows(p: &PreparedBatch, body: &[u8], project: Uuid, limits: &Limits) ->
                 return Err(format!("rows list {k}: bad row {line:?} for record {id}"));
             }
         }
+    }
+    Ok(())
+}
+
+/// The binary format of the same body: the same counts, warnings and non-record lists,
+/// and 30 arrays that `array_recv` would read, each of its field's type with one element
+/// per record and nothing after the last.
+fn check_binary(p: &PreparedBatch, body: &[u8], project: Uuid, limits: &Limits) -> Result<(), String> {
+    let bin = prepare_batch_as(body, project, limits, Format::Binary)
+        .map_err(|r| format!("the binary format refused what the JSON format accepted: {:?}", r.errors))?;
+    if bin.counts != p.counts || bin.warnings != p.warnings || bin.prompt_links() != p.prompt_links() {
+        return Err("the binary format differs in counts, warnings or prompt links".into());
+    }
+    let be32 = |b: &[u8], at: usize| b.get(at..at + 4).map(|x| u32::from_be_bytes(x.try_into().unwrap_or_default()));
+    let counts = [p.counts.sessions, p.counts.runs, p.counts.spans, p.counts.events];
+    let mut k = 0;
+    for (list, types) in ROW_TYPES.iter().enumerate() {
+        for ty in *types {
+            let col = bin.column(k);
+            k += 1;
+            let n = counts[list];
+            let (ndim, oid) = (be32(col, 0), be32(col, 8));
+            if oid != Some(ty.oid()) || ndim != Some(u32::from(n > 0)) || (n > 0 && be32(col, 12) != Some(n as u32)) {
+                return Err(format!("binary column {k}: bad header for {n} elements"));
+            }
+            let mut at = if n == 0 { 12 } else { 20 };
+            for _ in 0..n {
+                let len = be32(col, at).ok_or(format!("binary column {k}: cut short"))? as i32;
+                at += 4 + len.max(0) as usize;
+            }
+            if at != col.len() {
+                return Err(format!("binary column {k}: {} bytes for {at}", col.len()));
+            }
+        }
+    }
+    if k != BINARY_COLUMNS {
+        return Err(format!("{k} binary columns"));
     }
     Ok(())
 }

@@ -11,6 +11,9 @@ export interface Warnings { warnings: Violation[]; warnings_total: number; warni
  * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter;
  * or, with `format: "rows"` (`prepare_batch(…, "rows")`), sessions, runs, spans and events as rows text
  * for `private.ingest_prepared_rows` (one line per record, TAB-separated fields; see the README).
+ * With `format: "binary"` (`prepare_batch(…, "binary")`) those four lists are empty strings and `columns` holds
+ * them as 30 PostgreSQL binary arrays (one per field, sessions' then runs', spans' and events', in the rows'
+ * field order) for `private.ingest_prepared_typed`, each to be sent as a bind parameter in binary format.
  * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
  * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
  */
@@ -19,8 +22,10 @@ export interface PreparedBatch extends Partial<Warnings> {
     sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
     counts: Counts;
     warning_rows?: string;
-    /** Present, `"rows"`, when the record lists are rows text. */
-    format?: "rows";
+    /** Present, `"rows"` or `"binary"`, when the record lists are rows text or binary columns. */
+    format?: "rows" | "binary";
+    /** With `format: "binary"`: the record lists' 30 columns, each a PostgreSQL binary array. */
+    columns?: Uint8Array[];
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
@@ -82,7 +87,8 @@ export function parse_bearer(header?: string | null): string | undefined;
 /**
  * Validates an ingest body (the raw request bytes) and prepares it for the project of
  * the API key: every record stamped with `project_id`, spans parents-first, each list a
- * JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+ * JSON text — or, with `format` `"rows"`, the record lists as rows text, or with
+ * `"binary"` as one PostgreSQL binary array per column (`columns`). Throws only for
  * a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
  */
 export function prepare_batch(body: Uint8Array | number[], project_id: string, limits: Limits | undefined, format?: string | null): PrepareResult;

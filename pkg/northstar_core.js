@@ -1,5 +1,5 @@
 /* @ts-self-types="./northstar_core.d.ts" */
-import { preparedBatch } from './snippets/northstar-core-3d274200d71562cb/inline0.js';
+import { preparedBatch, setBinaryColumns } from './snippets/northstar-core-3d274200d71562cb/inline0.js';
 
 
 /**
@@ -91,7 +91,8 @@ export function parse_bearer(header) {
 /**
  * Validates an ingest body (the raw request bytes) and prepares it for the project of
  * the API key: every record stamped with `project_id`, spans parents-first, each list a
- * JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+ * JSON text — or, with `format` `"rows"`, the record lists as rows text, or with
+ * `"binary"` as one PostgreSQL binary array per column (`columns`). Throws only for
  * a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
  * @param {Uint8Array | number[]} body
  * @param {string} project_id
@@ -410,6 +411,10 @@ function __wbg_get_imports() {
             const ret = new Object();
             return ret;
         },
+        __wbg_new_from_slice_b8daf545a41c6aa0: function(arg0, arg1) {
+            const ret = new Uint8Array(getArrayU8FromWasm0(arg0, arg1));
+            return ret;
+        },
         __wbg_next_178c1651c11432b3: function(arg0) {
             const ret = arg0.next;
             return ret;
@@ -418,12 +423,15 @@ function __wbg_get_imports() {
             const ret = arg0.next();
             return ret;
         }, arguments); },
-        __wbg_preparedBatch_ccf8b6654b7bc010: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11, arg12, arg13, arg14) {
+        __wbg_preparedBatch_41d4d2726cf07ba9: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11, arg12, arg13, arg14) {
             const ret = preparedBatch(getStringFromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0, arg4 >>> 0, arg5 >>> 0, arg6 >>> 0, arg7 >>> 0, arg8 >>> 0, arg9 >>> 0, arg10 >>> 0, arg11 >>> 0, arg12 >>> 0, arg13 >>> 0, arg14);
             return ret;
         },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
+        },
+        __wbg_setBinaryColumns_27aa3d908d2cbedb: function(arg0, arg1, arg2, arg3) {
+            setBinaryColumns(arg0, arg1, getArrayU32FromWasm0(arg2, arg3));
         },
         __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = Reflect.set(arg0, arg1, arg2);
@@ -542,6 +550,11 @@ function debugString(val) {
     }
 }
 
+function getArrayU32FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getUint32ArrayMemory0().subarray(ptr / 4, ptr / 4 + len);
+}
+
 function getArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
@@ -558,6 +571,14 @@ function getDataViewMemory0() {
 function getStringFromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));
+}
+
+let cachedUint32ArrayMemory0 = null;
+function getUint32ArrayMemory0() {
+    if (cachedUint32ArrayMemory0 === null || cachedUint32ArrayMemory0.byteLength === 0) {
+        cachedUint32ArrayMemory0 = new Uint32Array(wasm.memory.buffer);
+    }
+    return cachedUint32ArrayMemory0;
 }
 
 let cachedUint8ArrayMemory0 = null;
@@ -666,6 +687,7 @@ function __wbg_finalize_init(instance, module) {
     wasm = instance.exports;
     wasmModule = module;
     cachedDataViewMemory0 = null;
+    cachedUint32ArrayMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     wasm.__wbindgen_start();
     return wasm;

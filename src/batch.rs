@@ -51,11 +51,40 @@ pub struct PreparedBatch {
     pub warnings: Vec<Warning>,
     /// How many repairs were made, kept or not.
     pub warnings_total: usize,
+    /// [`Format::Binary`]: the binary columns one after the other, and where each ends.
+    columns: Vec<u8>,
+    column_ends: Vec<usize>,
 }
 
 impl PreparedBatch {
     pub(crate) fn new(text: String, ends: [usize; 6], ascii: bool, counts: Counts, format: Format) -> Self {
-        PreparedBatch { text, ends, ascii, format, counts, warnings: Vec::new(), warnings_total: 0 }
+        PreparedBatch {
+            text,
+            ends,
+            ascii,
+            format,
+            counts,
+            warnings: Vec::new(),
+            warnings_total: 0,
+            columns: Vec::new(),
+            column_ends: Vec::new(),
+        }
+    }
+
+    pub(crate) fn set_columns(&mut self, columns: Vec<u8>, ends: Vec<usize>) {
+        (self.columns, self.column_ends) = (columns, ends);
+    }
+
+    /// [`Format::Binary`]: every column's bytes one after the other, and where each ends
+    /// (`crate::emit::BINARY_COLUMNS` of them, in `ROW_FIELDS` order); empty otherwise.
+    pub fn binary(&self) -> (&[u8], &[usize]) {
+        (&self.columns, &self.column_ends)
+    }
+
+    /// [`Format::Binary`]: column `k`, a PostgreSQL binary array.
+    pub fn column(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.column_ends[k - 1] };
+        &self.columns[start..self.column_ends[k]]
     }
 
     /// Every warning as a JSON array text for `private.record_ingest_warnings`: objects of

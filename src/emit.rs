@@ -16,10 +16,16 @@
 //! between tokens, since inside a JSON string they are always escaped — written as a
 //! space. No field therefore holds a TAB, LF or CR. The project is not written: every row
 //! is the project's the function is called for.
+//!
+//! [`Format::Binary`] writes the four record lists instead as one PostgreSQL binary array
+//! per column, in [`ROW_FIELDS`] order with the element types of [`ROW_TYPES`], for
+//! `private.ingest_prepared_typed` (migration 038); see [`crate::binary`]. The record
+//! lists' texts are then empty.
 
 use uuid::Uuid;
 
 use crate::batch::{CheckedBatch, PreparedBatch};
+use crate::binary::{ArrayWriter, PgType};
 use crate::formats::format_uuid;
 
 /// `,"name":` — the piece written before a field's value.
@@ -137,6 +143,20 @@ pub enum Format {
     Json,
     /// Rows text (`private.ingest_prepared_rows`), see the module documentation.
     Rows,
+    /// One binary array per column (`private.ingest_prepared_typed`), see the module
+    /// documentation.
+    Binary,
+}
+
+impl Format {
+    /// The name `prepare_batch` takes and returns in JavaScript.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Rows => "rows",
+            Format::Binary => "binary",
+        }
+    }
 }
 
 /// The fields of each record list's rows, in order (sessions, runs, spans, events).
@@ -158,6 +178,82 @@ pub const ROW_FIELDS: [&[&str]; 4] = [
     ],
     &["id", "run_id", "span_id", "type", "created_at", "content", "attributes"],
 ];
+
+/// The element type of each field of [`ROW_FIELDS`], as the binary format writes it.
+pub const ROW_TYPES: [&[PgType]; 4] = {
+    use PgType::*;
+    [
+        &[Uuid, Timestamptz, Timestamptz, Jsonb],
+        &[Uuid, Uuid, Text, Timestamptz, Timestamptz, Text, Jsonb, Jsonb],
+        &[Uuid, Uuid, Uuid, Text, Text, Timestamptz, Timestamptz, Text, Jsonb, Int4, Jsonb],
+        &[Uuid, Uuid, Uuid, Text, Timestamptz, Jsonb, Jsonb],
+    ]
+};
+
+/// How many binary columns a batch has (the fields of the four record lists).
+pub const BINARY_COLUMNS: usize = 30;
+
+/// Writes one column of `records` as a binary array of `ty` and records where it ends.
+#[inline(always)]
+fn column<T>(
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+    records: &[(usize, T)],
+    ty: PgType,
+    push: impl Fn(&mut ArrayWriter, &T),
+) {
+    let mut w = ArrayWriter::begin(out, ty);
+    for (_, r) in records {
+        push(&mut w, r);
+    }
+    w.end();
+    ends.push(out.len());
+}
+
+/// The four record lists as binary columns: the bytes, and where each column ends.
+fn binary_columns(batch: &CheckedBatch) -> (Vec<u8>, Vec<usize>) {
+    use PgType::*;
+    let records = batch.counts().total();
+    let mut out = Vec::with_capacity(BINARY_COLUMNS * 12 + batch.sent_bytes[..4].iter().sum::<usize>() + records * 32);
+    let mut ends = Vec::with_capacity(BINARY_COLUMNS);
+    let (o, e) = (&mut out, &mut ends);
+    let s = &batch.sessions;
+    column(o, e, s, Uuid, |w, s| w.push_uuid(s.id));
+    column(o, e, s, Timestamptz, |w, s| w.push_timestamp(&s.created_at));
+    column(o, e, s, Timestamptz, |w, s| w.push_timestamp_opt(s.ended_at.as_deref()));
+    column(o, e, s, Jsonb, |w, s| w.push_jsonb_opt(s.metadata.as_deref()));
+    let r = &batch.runs;
+    column(o, e, r, Uuid, |w, r| w.push_uuid(r.id));
+    column(o, e, r, Uuid, |w, r| w.push_uuid(r.session_id));
+    column(o, e, r, Text, |w, r| w.push_json_string(&r.name));
+    column(o, e, r, Timestamptz, |w, r| w.push_timestamp(&r.started_at));
+    column(o, e, r, Timestamptz, |w, r| w.push_timestamp_opt(r.ended_at.as_deref()));
+    column(o, e, r, Text, |w, r| w.push_text(r.status.as_str()));
+    column(o, e, r, Jsonb, |w, r| w.push_jsonb_opt(r.error.as_deref()));
+    column(o, e, r, Jsonb, |w, r| w.push_jsonb_opt(r.metadata.as_deref()));
+    let p = &batch.spans;
+    column(o, e, p, Uuid, |w, s| w.push_uuid(s.id));
+    column(o, e, p, Uuid, |w, s| w.push_uuid(s.run_id));
+    column(o, e, p, Uuid, |w, s| w.push_uuid_opt(s.parent_span_id));
+    column(o, e, p, Text, |w, s| w.push_text(s.kind.as_str()));
+    column(o, e, p, Text, |w, s| w.push_json_string(&s.name));
+    column(o, e, p, Timestamptz, |w, s| w.push_timestamp(&s.started_at));
+    column(o, e, p, Timestamptz, |w, s| w.push_timestamp_opt(s.ended_at.as_deref()));
+    column(o, e, p, Text, |w, s| w.push_text(s.status.as_str()));
+    column(o, e, p, Jsonb, |w, s| w.push_jsonb_opt(s.error.as_deref()));
+    column(o, e, p, Int4, |w, s| w.push_int4_opt(s.iteration));
+    column(o, e, p, Jsonb, |w, s| w.push_jsonb_opt(s.attributes.as_deref()));
+    let v = &batch.events;
+    column(o, e, v, Uuid, |w, e| w.push_uuid(e.id));
+    column(o, e, v, Uuid, |w, e| w.push_uuid(e.run_id));
+    column(o, e, v, Uuid, |w, e| w.push_uuid_opt(e.span_id));
+    column(o, e, v, Text, |w, e| w.push_text(e.event_type.as_str()));
+    column(o, e, v, Timestamptz, |w, e| w.push_timestamp(&e.created_at));
+    column(o, e, v, Jsonb, |w, e| w.push_jsonb_opt(e.content.as_deref()));
+    column(o, e, v, Jsonb, |w, e| w.push_jsonb_opt(e.attributes.as_deref()));
+    debug_assert_eq!(ends.len(), BINARY_COLUMNS);
+    (out, ends)
+}
 
 /// The row being written: fields after the first are preceded by a TAB.
 struct Row<'o> {
@@ -244,7 +340,12 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid, format: Format) -> Prepared
     let records = batch.counts().total();
     let mut out = Vec::with_capacity(12 + batch.sent_bytes.iter().sum::<usize>() + records * 64);
     let o = &mut out;
+    let mut columns = None;
     let records_end = match format {
+        Format::Binary => {
+            columns = Some(binary_columns(batch));
+            [0; 4]
+        }
         Format::Json => [
             list(o, &batch.sessions, |out, s| {
                 Rec::begin(out)
@@ -379,5 +480,9 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid, format: Format) -> Prepared
     // Every value is raw text from the body (merged objects too), so ASCII in is ASCII out.
     let ascii = batch.ascii;
     debug_assert!(!ascii || text.is_ascii());
-    PreparedBatch::new(text, ends, ascii, batch.counts(), format)
+    let mut prepared = PreparedBatch::new(text, ends, ascii, batch.counts(), format);
+    if let Some((bytes, ends)) = columns {
+        prepared.set_columns(bytes, ends);
+    }
+    prepared
 }

@@ -20,6 +20,9 @@ export interface Warnings { warnings: Violation[]; warnings_total: number; warni
  * A batch ready for the database: each list a JSON array text, to be passed as a `jsonb` parameter;
  * or, with `format: "rows"` (`prepare_batch(…, "rows")`), sessions, runs, spans and events as rows text
  * for `private.ingest_prepared_rows` (one line per record, TAB-separated fields; see the README).
+ * With `format: "binary"` (`prepare_batch(…, "binary")`) those four lists are empty strings and `columns` holds
+ * them as 30 PostgreSQL binary arrays (one per field, sessions' then runs', spans' and events', in the rows'
+ * field order) for `private.ingest_prepared_typed`, each to be sent as a bind parameter in binary format.
  * When something was repaired, `warnings` lists it and `warning_rows` holds every warning as a JSON
  * array text of `{kind, record_id, path, code, message}` for `private.record_ingest_warnings`.
  */
@@ -28,8 +31,10 @@ export interface PreparedBatch extends Partial<Warnings> {
   sessions: string; runs: string; spans: string; events: string; prompt_links: string; scores: string;
   counts: Counts;
   warning_rows?: string;
-  /** Present, `"rows"`, when the record lists are rows text. */
-  format?: "rows";
+  /** Present, `"rows"` or `"binary"`, when the record lists are rows text or binary columns. */
+  format?: "rows" | "binary";
+  /** With `format: "binary"`: the record lists' 30 columns, each a PostgreSQL binary array. */
+  columns?: Uint8Array[];
 }
 /** A refused batch. `status` is 413 for a size limit, else 400; `error` is the first violation's message (upstream's exact text). */
 export interface RejectedBatch { ok: false; status: number; error: string; errors: Violation[]; total: number; truncated: boolean }
@@ -59,6 +64,16 @@ export function preparedBatch(text, e0, e1, e2, e3, e4, e5, c0, c1, c2, c3, c4, 
   };
   return warnings === undefined ? batch : Object.assign(batch, warnings);
 }
+export function setBinaryColumns(batch, bytes, ends) {
+  const columns = new Array(ends.length);
+  let start = 0;
+  for (let k = 0; k < ends.length; k++) {
+    columns[k] = bytes.subarray(start, ends[k]);
+    start = ends[k];
+  }
+  batch.format = "binary";
+  batch.columns = columns;
+}
 "#)]
 extern "C" {
     /// `text` holds the six lists one after the other; `e0`…`e5` are where they end, in
@@ -82,6 +97,10 @@ extern "C" {
         c5: u32,
         warnings: JsValue,
     ) -> JsValue;
+
+    /// Sets `format: "binary"` and `columns`: `bytes` cut at `ends` (views, no copies).
+    #[wasm_bindgen(js_name = setBinaryColumns)]
+    fn set_binary_columns(batch: &JsValue, bytes: js_sys::Uint8Array, ends: &[u32]);
 }
 
 /// How many UTF-16 units encode `s`: one per character, two for those outside the BMP
@@ -185,7 +204,8 @@ fn rejected(r: &Rejection) -> Result<JsValue, JsError> {
 
 /// Validates an ingest body (the raw request bytes) and prepares it for the project of
 /// the API key: every record stamped with `project_id`, spans parents-first, each list a
-/// JSON text — or, with `format` `"rows"`, the record lists as rows text. Throws only for
+/// JSON text — or, with `format` `"rows"`, the record lists as rows text, or with
+/// `"binary"` as one PostgreSQL binary array per column (`columns`). Throws only for
 /// a `project_id` that is not a UUID, bad `limits` or an unknown `format`.
 #[wasm_bindgen(unchecked_return_type = "PrepareResult")]
 pub fn prepare_batch(
@@ -199,14 +219,26 @@ pub fn prepare_batch(
     let format = match format.as_deref() {
         None | Some("json") => Format::Json,
         Some("rows") => Format::Rows,
-        Some(other) => return Err(JsError::new(&format!("format must be \"json\" or \"rows\", not {other:?}"))),
+        Some("binary") => Format::Binary,
+        Some(other) => {
+            return Err(JsError::new(&format!("format must be \"json\", \"rows\" or \"binary\", not {other:?}")))
+        }
     };
     match crate::prepare_batch_as(body, project, &limits, format) {
         Ok(batch) => {
             let object = prepared_to_js(&batch, limits.max_violations)?;
-            if format == Format::Rows {
-                js_sys::Reflect::set(&object, &JsValue::from_str("format"), &JsValue::from_str("rows"))
-                    .map_err(|_| JsError::new("could not build the result object"))?;
+            match format {
+                Format::Json => {}
+                Format::Rows => {
+                    js_sys::Reflect::set(&object, &JsValue::from_str("format"), &JsValue::from_str("rows"))
+                        .map_err(|_| JsError::new("could not build the result object"))?;
+                }
+                Format::Binary => {
+                    let (bytes, ends) = batch.binary();
+                    let ends: Vec<u32> = ends.iter().map(|&e| e as u32).collect();
+                    // One copy out of the wasm memory; the columns are views of it.
+                    set_binary_columns(&object, js_sys::Uint8Array::from(bytes), &ends);
+                }
             }
             Ok(object)
         }

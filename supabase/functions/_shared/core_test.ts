@@ -10,6 +10,7 @@ import {
 } from "./core.ts";
 import { base64ToBytes, base64ToBytesViaAtob } from "./base64.ts";
 import { wasmBase64 } from "./northstar_core_wasm.js";
+import { binaryArray, type ElementType } from "../../../bench/pg_binary.ts";
 // Imported, not read: a module import needs no permission, so plain `deno test` runs this.
 import exampleAJson from "../../../tests/fixtures/example-a.json" with { type: "json" };
 import exampleBJson from "../../../tests/fixtures/example-b.json" with { type: "json" };
@@ -225,6 +226,65 @@ Deno.test("prepare_batch with format rows: the record lists as rows text, the sa
   assert.equal(/[\r\n]/.test(session[3]), false);
 });
 
+Deno.test("prepare_batch with format binary: one PostgreSQL binary array per field, byte for byte bench/pg_binary.ts's", () => {
+  // Compact JSON, so that each JSON value's text is what JSON.stringify writes.
+  const body = encoder.encode(JSON.stringify(exampleAJson));
+  const json = prepared(body);
+  const bin = prepare_batch(body, PROJECT, undefined, "binary");
+  if (!bin.ok) throw new Error(`expected acceptance: ${JSON.stringify(bin)}`);
+  assert.equal(bin.format, "binary");
+  assert.deepEqual(bin.counts, json.counts);
+  assert.equal(bin.prompt_links, json.prompt_links);
+  assert.equal(bin.scores, json.scores);
+  const columns: [string, [string, ElementType][]][] = [
+    ["sessions", [["id", "uuid"], ["created_at", "timestamptz"], ["ended_at", "timestamptz"], ["metadata", "jsonb"]]],
+    ["runs", [
+      ["id", "uuid"],
+      ["session_id", "uuid"],
+      ["name", "text"],
+      ["started_at", "timestamptz"],
+      ["ended_at", "timestamptz"],
+      ["status", "text"],
+      ["error", "jsonb"],
+      ["metadata", "jsonb"],
+    ]],
+    ["spans", [
+      ["id", "uuid"],
+      ["run_id", "uuid"],
+      ["parent_span_id", "uuid"],
+      ["kind", "text"],
+      ["name", "text"],
+      ["started_at", "timestamptz"],
+      ["ended_at", "timestamptz"],
+      ["status", "text"],
+      ["error", "jsonb"],
+      ["iteration", "int4"],
+      ["attributes", "jsonb"],
+    ]],
+    ["events", [
+      ["id", "uuid"],
+      ["run_id", "uuid"],
+      ["span_id", "uuid"],
+      ["type", "text"],
+      ["created_at", "timestamptz"],
+      ["content", "jsonb"],
+      ["attributes", "jsonb"],
+    ]],
+  ];
+  const cols = bin.columns ?? [];
+  assert.equal(cols.length, 30);
+  let k = 0;
+  for (const [list, fields] of columns) {
+    assert.equal((bin as unknown as Record<string, string>)[list], "", `${list}: no text`);
+    const records = JSON.parse((json as unknown as Record<string, string>)[list]) as Record<string, unknown>[];
+    assert.ok(records.length > 0, `example A has ${list}`);
+    for (const [field, type] of fields) {
+      const want = binaryArray(type, records.map((r) => r[field]));
+      assert.deepEqual(new Uint8Array(cols[k++]), new Uint8Array(want), `${list}.${field}`);
+    }
+  }
+});
+
 Deno.test("prepare_batch refuses an unknown format", () => {
-  assert.throws(() => prepare_batch(exampleA, PROJECT, undefined, "csv"), /format must be "json" or "rows"/);
+  assert.throws(() => prepare_batch(exampleA, PROJECT, undefined, "csv"), /format must be "json", "rows" or "binary"/);
 });
