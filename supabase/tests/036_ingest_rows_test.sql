@@ -1,11 +1,12 @@
--- private.ingest_prepared_rows (036): the records as rows text. Every refusal of
+-- private.ingest_prepared_rows (036): the records as rows text, and
+-- private.ingest_prepared_typed (038): the records as column arrays, on the same statement. Every refusal of
 -- private.ingest_batch with its exact text and no row changed; malformed rows refused and
 -- named; re-sends, mixed batches, children-first input, names with escapes, absent and
 -- JSON-null fields; and a differential check: for a set of batches, the JSON path
 -- (ingest_prepared_batch) and the rows path leave the same rows (or raise the same error).
 -- Concurrent ingests of the same ids are in scripts/test-db.sh.
 BEGIN;
-SELECT plan(121);
+SELECT plan(153);
 
 ------------------------------------------------------------------ helpers
 -- Ids: a kind (8 hex digits) and a number.
@@ -57,6 +58,29 @@ CREATE FUNCTION pg_temp.rows_call(p text, s jsonb, r jsonb, sp jsonb, e jsonb, l
 RETURNS text LANGUAGE sql AS $$
   SELECT pg_temp.rows_sql(p, pg_temp.rows_of('sessions', s), pg_temp.rows_of('runs', r), pg_temp.rows_of('spans', sp),
     pg_temp.rows_of('events', e), links) $$;
+-- The column arrays of a JSON list (038's parameters, as the core's prepare_batch(…, "binary")
+-- writes them): one array per field, an absent key a NULL element, `name` its text.
+CREATE FUNCTION pg_temp.cols_of(list text, records jsonb) RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(format('%L::%s[]', COALESCE((
+      SELECT array_agg(CASE WHEN f.type = 'jsonb' THEN (e.r -> f.name)::text ELSE e.r ->> f.name END ORDER BY e.n)
+      FROM jsonb_array_elements(records) WITH ORDINALITY AS e(r, n)), '{}')::text, f.type), ', ' ORDER BY f.n)
+  FROM unnest(CASE list
+      WHEN 'sessions' THEN ARRAY['id', 'created_at', 'ended_at', 'metadata']
+      WHEN 'runs' THEN ARRAY['id', 'session_id', 'name', 'started_at', 'ended_at', 'status', 'error', 'metadata']
+      WHEN 'spans' THEN ARRAY['id', 'run_id', 'parent_span_id', 'kind', 'name', 'started_at', 'ended_at', 'status',
+        'error', 'iteration', 'attributes']
+      ELSE ARRAY['id', 'run_id', 'span_id', 'type', 'created_at', 'content', 'attributes'] END,
+    CASE list
+      WHEN 'sessions' THEN ARRAY['uuid', 'timestamptz', 'timestamptz', 'jsonb']
+      WHEN 'runs' THEN ARRAY['uuid', 'uuid', 'text', 'timestamptz', 'timestamptz', 'text', 'jsonb', 'jsonb']
+      WHEN 'spans' THEN ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'jsonb',
+        'integer', 'jsonb']
+      ELSE ARRAY['uuid', 'uuid', 'uuid', 'text', 'timestamptz', 'jsonb', 'jsonb'] END) WITH ORDINALITY AS f(name, type, n)
+$$;
+CREATE FUNCTION pg_temp.typed_call(p text, s jsonb, r jsonb, sp jsonb, e jsonb, links jsonb DEFAULT '[]',
+  scores jsonb DEFAULT '[]', warnings jsonb DEFAULT '[]') RETURNS text LANGUAGE sql AS $$
+  SELECT format('SELECT private.ingest_prepared_typed(%L, %s, %s, %s, %s, %L, %L, %L)', p, pg_temp.cols_of('sessions', s),
+    pg_temp.cols_of('runs', r), pg_temp.cols_of('spans', sp), pg_temp.cols_of('events', e), links, scores, warnings) $$;
 CREATE FUNCTION pg_temp.json_call(p text, s jsonb, r jsonb, sp jsonb, e jsonb, links jsonb DEFAULT '[]')
 RETURNS text LANGUAGE sql AS $$
   SELECT format('SELECT private.ingest_prepared_batch(%L, %L, %L, %L, %L, %L, ''[]'', ''[]'')', p, s, r, sp, e, links) $$;
@@ -490,6 +514,76 @@ SELECT is((SELECT count(*)::int FROM private.scores WHERE trace_id = pg_temp.rid
 SELECT is((SELECT count(*)::int FROM private.runs WHERE id = pg_temp.rid(96)::uuid)
   + (SELECT count(*)::int FROM private.ingest_warnings WHERE record_id = pg_temp.rid(96)::uuid), 0,
   'and neither its run nor its warning is written');
+
+------------------------------------------------------------------ 038: the same batches as column arrays
+SELECT ok(has_function_privilege('service_role', 'private.ingest_prepared_typed(uuid, uuid[], timestamptz[], timestamptz[],
+  jsonb[], uuid[], uuid[], text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[],
+  text[], timestamptz[], timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[],
+  jsonb[], jsonb[], jsonb, jsonb, jsonb)', 'EXECUTE'), 'typed: service_role may call ingest_prepared_typed');
+SELECT ok(NOT has_function_privilege('anon', 'private.ingest_prepared_typed(uuid, uuid[], timestamptz[], timestamptz[],
+  jsonb[], uuid[], uuid[], text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[],
+  text[], timestamptz[], timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[],
+  jsonb[], jsonb[], jsonb, jsonb, jsonb)', 'EXECUTE'), 'typed: anon cannot');
+SELECT ok(NOT has_function_privilege('authenticated', 'private.ingest_typed(uuid, uuid[], timestamptz[], timestamptz[],
+  jsonb[], uuid[], uuid[], text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[],
+  text[], timestamptz[], timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[],
+  jsonb[], jsonb[], jsonb)', 'EXECUTE'), 'typed: authenticated cannot');
+SELECT ok(NOT has_function_privilege('service_role', 'private.ingest_typed_fast(uuid, uuid[], timestamptz[], timestamptz[],
+  jsonb[], uuid[], uuid[], text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[],
+  text[], timestamptz[], timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[],
+  jsonb[], jsonb[], boolean)', 'EXECUTE'), 'typed: the fast path''s writes are reached only through ingest_typed');
+SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a
+  WHERE p.proname IN ('ingest_prepared_typed', 'ingest_typed', 'ingest_typed_fast', 'jsonb_present')
+    AND p.pronamespace = 'private'::regnamespace AND a.grantee = 0), 'PUBLIC holds no EXECUTE on any of 038''s functions');
+SELECT is(pg_temp.outcome(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)),
+  pg_temp.outcome(pg_temp.json_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)), 'typed, same rows as JSON: ' || what)
+FROM batch WHERE accepted ORDER BY n;
+SELECT is((SELECT string_agg(n::text, ',' ORDER BY n) FROM batch WHERE accepted
+    AND pg_temp.outcome(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e)) LIKE 'error:%'), NULL,
+  'typed: and every one of them is accepted (the comparisons above are of written rows)');
+SELECT ok(bool_and(pg_temp.outcome(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e))
+    IS NOT DISTINCT FROM pg_temp.outcome(pg_temp.json_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e))),
+  'typed: every refusal batch, the same error as the JSON path')
+FROM batch WHERE NOT accepted;
+SELECT is(pg_temp.outcome(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e)),
+  pg_temp.outcome(pg_temp.json_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]', '[]', e)),
+  'typed re-send, as JSON: ' || what)
+FROM resend_case ORDER BY n;
+SELECT throws_ok(pg_temp.typed_call('cccccccc-0000-4000-8000-000000000000', '[]', '[]', '[]', '[]'), 'P0001',
+  'project cccccccc-0000-4000-8000-000000000000 not found', 'typed: an unknown project is refused');
+SELECT is(pg_temp.took_reference(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000',
+  jsonb_build_array(pg_temp.ses(20)), jsonb_build_array(pg_temp.run(20, 20)),
+  jsonb_build_array(pg_temp.span(20, 20), pg_temp.span(21, 20, 20), pg_temp.span(22, 20, 1, '{"run_id": "0000000b-0000-4000-8000-000000000001"}')),
+  jsonb_build_array(pg_temp.ev(20, 20, 21), pg_temp.ev(21, 1, 2), pg_temp.ev(22, 20)))), false,
+  'typed: a fresh batch with stored parents and spans is written by the fast path');
+SELECT is(pg_temp.took_reference(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
+  jsonb_build_array(pg_temp.span(21, 1, 20), pg_temp.span(20, 1)), '[]')), true, 'typed: children first go to the reference');
+CREATE FUNCTION pg_temp.typed_fast_calls(call text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_fn regprocedure := 'private.ingest_typed_fast(uuid, uuid[], timestamptz[], timestamptz[], jsonb[], uuid[], uuid[],
+    text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[], text[], timestamptz[],
+    timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[], jsonb[], jsonb[],
+    boolean)';
+  v_before bigint := COALESCE(pg_stat_get_xact_function_calls(v_fn), 0);
+BEGIN
+  EXECUTE call;
+  RETURN COALESCE(pg_stat_get_xact_function_calls(v_fn), 0) - v_before;
+END;
+$$;
+SELECT is((SELECT pg_temp.typed_fast_calls(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e))
+  FROM resent), 1::bigint, 'typed: an identical retry runs the fast path once (its re-send branch)');
+SET LOCAL ROLE service_role;
+SELECT lives_ok(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', jsonb_build_array(pg_temp.run(98, 1)), '[]',
+  '[]', '[]',
+  jsonb_build_array(jsonb_build_object('id', pg_temp.eid(98), 'trace_id', pg_temp.rid(98), 'name', 'quality', 'value', 0.5)),
+  jsonb_build_array(jsonb_build_object('kind', 'run', 'record_id', pg_temp.rid(98), 'path', 'runs[0].name',
+    'code', 'nul_character', 'message', 'm'))),
+  'typed, as service_role: records, a score on a run of the batch and a warning, in one call');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM private.runs WHERE id = pg_temp.rid(98)::uuid)
+  + (SELECT count(*)::int FROM private.scores WHERE trace_id = pg_temp.rid(98)::uuid)
+  + (SELECT count(*)::int FROM private.ingest_warnings WHERE record_id = pg_temp.rid(98)::uuid), 3,
+  'typed: the run, score and warning are stored');
 
 SELECT * FROM finish();
 ROLLBACK;
