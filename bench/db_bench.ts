@@ -44,9 +44,10 @@
  */
 import postgres from "npm:postgres@3.4.9";
 import pg from "npm:pg@8.13.1";
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { binaryArray, type ElementType } from "./pg_binary.ts";
 import { prepare_batch } from "../supabase/functions/_shared/core.ts";
+import { INGEST_TYPED_SQL } from "../supabase/functions/_shared/store.ts";
 import { BatchGenerator } from "./sdk_batch.ts";
 
 const DATABASES = (Deno.env.get("BENCH_DATABASES") ?? "after").split(",");
@@ -147,10 +148,12 @@ const binaryColumns = (kind: (typeof LISTS)[number]) => COLUMNS[kind].filter((c)
 
 /** The four record lists of a prepared batch, each a text. */
 type Lists = Record<(typeof LISTS)[number], string>;
-/** A batch as the core prepares it for the database: JSON lists and rows text. */
+/** A batch as the core prepares it for the database: JSON lists, rows text and binary columns. */
 interface Both {
   lists: Lists;
   rows: Lists;
+  /** `prepare_batch(…, "binary")`'s 30 columns, as the PostgreSQL store sends them. */
+  typed: Buffer[];
 }
 
 function prepare(batch: unknown): Both {
@@ -160,7 +163,10 @@ function prepare(batch: unknown): Both {
     if (!prepared.ok) throw new Error(prepared.error);
     return { sessions: prepared.sessions, runs: prepared.runs, spans: prepared.spans, events: prepared.events };
   });
-  return { lists, rows };
+  const binary = prepare_batch(body, PROJECT, undefined, "binary");
+  if (!binary.ok) throw new Error(binary.error);
+  const typed = (binary.columns ?? []).map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  return { lists, rows, typed };
 }
 
 /** One run with `spans` spans: a chain (each the parent of the next) or a tree of fan-out 8. */
@@ -211,6 +217,7 @@ const CASES: Case[] = [
 interface Prepared {
   lists: Lists;
   rows: Lists;
+  typed: Buffer[];
   prefix: string;
   records: number;
   ids: Record<(typeof LISTS)[number], string[]>;
@@ -220,7 +227,7 @@ interface Prepared {
 }
 
 /** Writes a batch's COPY files under `prefix`. */
-async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepared> {
+async function writeBatch({ lists, rows, typed }: Both, prefix: string): Promise<Prepared> {
   let records = 0;
   const ids = { sessions: [], runs: [], spans: [], events: [] } as Prepared["ids"];
   const binary: Buffer[] = [];
@@ -234,14 +241,18 @@ async function writeBatch({ lists, rows }: Both, prefix: string): Promise<Prepar
     const tsv = parsed.map((r) => COLUMNS[kind].map((c) => copyValue(r[c] ?? DEFAULTS[c], c)).join("\t")).join("\n");
     await Deno.writeTextFile(`${prefix}-${kind}.tsv`, parsed.length ? tsv + "\n" : "");
   }
-  return { lists, rows, prefix, records, ids, binary };
+  return { lists, rows, typed, prefix, records, ids, binary };
 }
 
-/** What is timed: the new function on rows text, today's on JSON lists, COPY, or the floor. */
-type Method = "rows" | "json" | "copy" | "floor" | "bind" | "write" | "binary";
-/** The methods each database has (`rows` needs 036; `floor` parses rows text as 036 does). */
+/**
+ * What is timed: the endpoint's statement on binary columns (038, through npm:pg, as the
+ * PostgreSQL store sends it), the one on rows text (036), the reference on JSON lists, COPY,
+ * or the floor.
+ */
+type Method = "typed" | "rows" | "json" | "copy" | "floor" | "bind" | "write" | "binary";
+/** The methods each database has (`typed` needs 038, `rows` 036; `floor` parses rows text as 036 does). */
 const methodsOf = (db: string): Method[] =>
-  db === "after" ? ["rows", "json", "copy", "floor", "bind", "write", "binary"] : ["json", "copy"];
+  db === "after" ? ["typed", "rows", "json", "copy", "floor", "bind", "write", "binary"] : ["json", "copy"];
 /** The methods that run only where the floor does (fresh rows that a plain INSERT can write). */
 const FLOOR_METHODS: Method[] = ["floor", "bind", "write", "binary"];
 
@@ -366,6 +377,22 @@ async function runBinary<T>(client: pg.Client, b: Prepared, then: () => Promise<
     await client.query(BINARY_SQL, [PROJECT, ...b.binary]);
     const ms = performance.now() - t0;
     return [ms, await then()];
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+/** The typed ingest statement as the store sends it (no prompt links, scores or warnings). */
+const TYPED_VALUES = (b: Prepared) => [PROJECT, ...b.typed, "[]", "[]", "[]"];
+
+/** Milliseconds of one typed call (the second of two when `resend`) on npm:pg, in a rolled-back transaction. */
+async function timeTyped(client: pg.Client, b: Prepared, resend: boolean): Promise<number> {
+  await client.query("BEGIN");
+  try {
+    if (resend) await client.query(INGEST_TYPED_SQL, TYPED_VALUES(b));
+    const t0 = performance.now();
+    await client.query(INGEST_TYPED_SQL, TYPED_VALUES(b));
+    return performance.now() - t0;
   } finally {
     await client.query("ROLLBACK");
   }
@@ -530,6 +557,9 @@ const connections = new Map<string, Sql>(DATABASES.map((db) => [db, connect(db)]
  * spilling what the RPC keeps in memory; the RPC's connection keeps the defaults. */
 const floorConnection = connect("after", undefined, { work_mem: "64MB" });
 const binaryConnection = await binaryConnect();
+/** The typed RPC's connection (npm:pg, default settings: the functions set their own). */
+const typedConnection = new pg.Client({ database: "after" });
+await typedConnection.connect();
 {
   const [{ work_mem }] = await floorConnection.unsafe("SHOW work_mem");
   if (work_mem !== "64MB") throw new Error(`the floor's connection has work_mem ${work_mem}, not 64MB`);
@@ -560,6 +590,8 @@ async function measure(state: string) {
           if (!times.has(key)) times.set(key, { fresh: [], resend: [] });
           const ms = method === "copy"
             ? await timeCopy(db, b)
+            : method === "typed"
+            ? await timeTyped(typedConnection, b, resend)
             : method === "write"
             ? await timeWrite(floorConnection, b)
             : method === "binary"
@@ -605,16 +637,16 @@ function printResults(state: string) {
     `\n== ${state} tables: median of the rounds; rows/s = records / time; RPC/COPY = ratio of rows/s (COPY of the same database, same run); floor = plain INSERT … SELECT of the same rows text (after only): floor/COPY = COPY ms / floor ms, RPC/floor = floor ms / RPC ms; the floor's parts: bind = receiving the lists as bind parameters, nothing else; write = the INSERTs of rows already parsed (no parsing at all); binary floor = the floor's INSERTs from typed columns sent as binary bind parameters (npm:pg), binary/COPY = COPY ms / binary floor ms`,
   );
   console.table(
-    results.filter((r) => r.state === state && (r.method === "rows" || r.method === "json")).map((r) => {
+    results.filter((r) => r.state === state && ["typed", "rows", "json"].includes(r.method)).map((r) => {
       const copy = get(state, r.batch, r.db, "copy")!;
       const floor = get(state, r.batch, r.db, "floor");
       const bind = r.method === "rows" ? get(state, r.batch, r.db, "bind") : undefined;
       const write = r.method === "rows" ? get(state, r.batch, r.db, "write") : undefined;
-      const binary = r.method === "rows" ? get(state, r.batch, r.db, "binary") : undefined;
+      const binary = r.method === "typed" ? get(state, r.batch, r.db, "binary") : undefined;
       return {
         batch: r.batch,
         db: r.db,
-        rpc: r.method === "rows" ? "rows (036)" : "json",
+        rpc: r.method === "typed" ? "typed (038)" : r.method === "rows" ? "rows (036)" : "json",
         "RPC ms": fmt(r.ms, 1),
         "RPC rows/s": fmt(r.records / r.ms * 1000),
         "COPY ms": fmt(copy.ms, 1),
@@ -649,6 +681,7 @@ if (QUICK) {
   for (const sql of connections.values()) await sql.end();
   await floorConnection.end();
   await binaryConnection.end();
+  await typedConnection.end();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
 }
@@ -815,10 +848,10 @@ for (const db of DATABASES) {
 }
 
 // ------------------------------------------------------------------ targets
-console.log("\n== issue 10 targets (after, the new function ingest_prepared_rows)");
+console.log("\n== issue 10 targets (after, the endpoint's statement ingest_prepared_typed on binary columns)");
 for (const state of ["empty", "pre-filled"]) {
   for (const batch of ["sdk 2,000", "sdk 10,000"]) {
-    const r = get(state, batch, "after", "rows"), copy = get(state, batch, "after", "copy");
+    const r = get(state, batch, "after", "typed"), copy = get(state, batch, "after", "copy");
     const floor = get(state, batch, "after", "floor");
     if (r && copy) {
       console.log(
@@ -851,7 +884,7 @@ for (const state of ["empty", "pre-filled"]) {
     }
   }
 }
-const r2 = get("pre-filled", "sdk 2,000", "after", "rows"), r10 = get("pre-filled", "sdk 10,000", "after", "rows");
+const r2 = get("pre-filled", "sdk 2,000", "after", "typed"), r10 = get("pre-filled", "sdk 10,000", "after", "typed");
 if (r2 && r10) {
   console.log(
     `µs/record at 10,000 ≤ 1.2 × at 2,000, pre-filled: ${fmt(r10.ms * 1000 / r10.records, 1)} vs ${
@@ -860,10 +893,23 @@ if (r2 && r10) {
   );
 }
 for (const state of ["empty", "pre-filled"]) {
-  const chain = get(state, "chain 10,000 spans", "after", "rows"),
-    bushy = get(state, "bushy 10,000 spans", "after", "rows");
+  const chain = get(state, "chain 10,000 spans", "after", "typed"),
+    bushy = get(state, "bushy 10,000 spans", "after", "typed");
   if (chain && bushy) {
     console.log(`chain 10,000 ≤ 2 × bushy 10,000 per record, ${state}: ${fmt(chain.ms / bushy.ms, 2)}×`);
+  }
+}
+console.log("\n== typed (038) vs rows (036) on after: rows time / typed time (same run; > 1 means typed is faster)");
+for (const state of ["empty", "pre-filled"]) {
+  for (const c of CASES) {
+    const a = get(state, c.name, "after", "typed"), b = get(state, c.name, "after", "rows");
+    if (a && b) {
+      console.log(
+        `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
+          fmt(b.resend / a.resend, 2)
+        }×`,
+      );
+    }
   }
 }
 console.log("\n== rows (036) vs json on after: json time / rows time (same run; > 1 means rows is faster)");
@@ -900,6 +946,7 @@ for (const other of DATABASES.filter((db) => db !== "after")) {
 for (const sql of connections.values()) await sql.end();
 await floorConnection.end();
 await binaryConnection.end();
+await typedConnection.end();
 console.log(`\nbench:db took ${fmt((performance.now() - benchStart) / 1000, 0)} s`);
 await Deno.remove(dir, { recursive: true });
 if (seqScanFound) {

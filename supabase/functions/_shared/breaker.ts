@@ -2,8 +2,8 @@
  * A `Store` wrapper that answers fast when the database is down, whatever the concurrency:
  *
  * - **A bounded wait for a connection.** At most `maxConcurrent` calls (the pool's size) run
- *   at once, so the driver never queues one behind its reconnect back-off (postgres.js waits
- *   up to 20 s between attempts); a call that finds no free slot within `maxWaitMs` is
+ *   at once, so the driver never queues one behind connections that are still trying to
+ *   connect (or behind a reconnect back-off); a call that finds no free slot within `maxWaitMs` is
  *   refused as unavailable. A call is refused only before it starts, never raced while its
  *   statement runs, so a 503 never hides a write that will commit.
  * - **A circuit breaker.** The first call that fails because the database cannot be reached

@@ -1,11 +1,11 @@
 /**
- * The functions' store on PostgreSQL as deployed: postgres.js (`pg_store.ts`) with a short
+ * The functions' store on PostgreSQL as deployed: npm:pg (`pg_store.ts`) with a short
  * connect timeout, behind the circuit breaker of `breaker.ts` sized to the pool, probing
  * the database with `SELECT 1` on a fresh connection while it is down.
  *
  * @module
  */
-import postgres from "npm:postgres@3.4.9";
+import pg from "npm:pg@8.13.1";
 import { type GuardedStore, withCircuitBreaker } from "./breaker.ts";
 import { createPgStore } from "./pg_store.ts";
 
@@ -25,16 +25,14 @@ export interface DatabaseOptions {
 
 /** `SELECT 1` on a new connection of its own (the pool's own reconnects back off for seconds). */
 export async function probePostgres(url: string, connectTimeoutMs: number): Promise<void> {
-  const sql = postgres(url, {
-    max: 1,
-    prepare: false,
-    connect_timeout: connectTimeoutMs / 1000,
-    onnotice: () => {},
-  });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  // A connection that breaks after connecting fails the query below; no listener, no crash.
+  client.on("error", () => {});
   try {
-    await sql`SELECT 1`;
+    await client.connect();
+    await client.query("SELECT 1");
   } finally {
-    await sql.end({ timeout: 0 });
+    await client.end().catch(() => {});
   }
 }
 

@@ -1,42 +1,45 @@
 /**
- * The `Store` on PostgreSQL through postgres.js, on `SUPABASE_DB_URL` as Supabase provides
- * it to every function. Prepared statements are off (Supabase's pooler in transaction mode
- * does not keep them). The wasm core prepares batches for it as rows (`batchFormat`), which
- * go straight through as text parameters to `private.ingest_prepared_rows` (migration 036);
- * a batch prepared as JSON goes to `private.ingest_prepared_batch` as `jsonb`.
+ * The `Store` on PostgreSQL through npm:pg, on `SUPABASE_DB_URL` as Supabase provides it to
+ * every function. The wasm core prepares batches for it in binary (`batchFormat`): one
+ * PostgreSQL binary array per column, which go as binary bind parameters (npm:pg sends a
+ * `Buffer` parameter with format code 1) to `private.ingest_prepared_typed` (migration 038).
+ * PostgreSQL receives every value as it is stored — 16 bytes per id, 8 per timestamp — and
+ * parses no text; the prompt links, scores and warnings go as JSON text. Batches prepared as
+ * rows or JSON (tools, tests) go to `private.ingest_prepared_rows` / `ingest_prepared_batch`.
  *
- * Round trips: one per key lookup, one per batch. A batch is one statement
- * (`private.ingest_prepared_batch`, migration 030), which is its own transaction, so there is
- * no BEGIN/COMMIT; the statement timeout is a startup parameter of each connection instead of
- * a `SET LOCAL` per request; the array-type query postgres.js runs on every new connection is
- * skipped (no array parameters or results here). With prepared statements off, postgres.js
- * sends any statement that has parameters in two round trips (Parse/Describe, then
- * Bind/Execute, to learn the parameter types), so the two hot statements carry their values
- * as literals instead: the key hash and project id after a format check, the JSON texts
- * dollar-quoted with a tag they do not contain (no escaping, nothing to inject). Only up to
- * `LITERAL_BATCH_BYTES`: measured here, a batch sent as a literal costs PostgreSQL more than
- * as parameters (2,000 records: +6% fresh, +25% re-sent), which outweighs one round trip for
- * big batches; those go as parameters, in two round trips. Connections
- * stay open for `idleTimeoutSeconds`, and `warmUp()` opens them ahead of the first request.
+ * Round trips: one per key lookup, one per batch. A batch is one statement, which is its
+ * own transaction, so there is no BEGIN/COMMIT. npm:pg sends an unnamed statement's Parse,
+ * Bind, Describe, Execute and Sync together (no prepared statements are kept, which
+ * Supabase's pooler in transaction mode would not keep either), so a statement with
+ * parameters is one round trip. The statement timeout is a startup parameter of each
+ * connection instead of a `SET` per request. Connections stay open for
+ * `idleTimeoutSeconds`, and `warmUp()` opens them ahead of the first request.
  *
  * The first batch on a fresh backend also pays for compiling the plpgsql functions and
  * loading the tables' and indexes' catalog entries; `warmUp()` pays it ahead of time by
  * writing a small batch (all six kinds) for a throwaway project and rolling it back.
  *
+ * npm:pg reads libpq's environment variables (`PGHOST`, `PGUSER`, …, and `USER`) as defaults
+ * for what the URL leaves out; under Deno it needs permission to read them.
+ *
  * @module
  */
-import postgres from "npm:postgres@3.4.9";
+import { Buffer } from "node:buffer";
+import pg from "npm:pg@8.13.1";
 import { prepare_batch, type PreparedBatch, type PreparedOtlp } from "./core.ts";
 import {
   guarded,
   INGEST_OTLP_SQL,
+  INGEST_TYPED_SQL,
   ingestLists,
   ingestSql,
   otlpLists,
   promptVersion,
   RESOLVE_PROMPT_SQL,
+  scores,
   type Store,
   StoreError,
+  warningRows,
 } from "./store.ts";
 
 /** Connection settings. */
@@ -49,13 +52,6 @@ export interface PgStoreOptions {
   maxConnections?: number;
   /** Seconds an idle connection is kept (default 300; a new one costs a connection set-up). */
   idleTimeoutSeconds?: number;
-  /**
-   * Batches up to this many bytes of JSON are sent as literals, in one round trip (default
-   * `LITERAL_BATCH_BYTES`; 0: always as parameters, two round trips). A statement that fails
-   * is written to the server log with its text (`log_min_error_statement`), so a refused
-   * batch sent as literals leaves its content in the log; as parameters it does not.
-   */
-  literalBatchBytes?: number;
 }
 
 /** A PostgreSQL store; `close()` ends its connections, `warmUp()` opens them ahead of use. */
@@ -69,26 +65,8 @@ export interface PgStore extends Store {
   close(): Promise<void>;
 }
 
-/** Batches up to this many bytes of JSON go as literals (one round trip), bigger ones as parameters. */
-export const LITERAL_BATCH_BYTES = 64 * 1024;
-
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * `text` as a dollar-quoted SQL string constant: PostgreSQL takes everything between the two
- * tags verbatim, so no character needs escaping; the random tag is checked not to occur in
- * `text`, so the text cannot end the constant.
- */
-export function dollarQuoted(text: string): string {
-  for (;;) {
-    const random = crypto.getRandomValues(new Uint32Array(2));
-    const tag = `$ns${random[0].toString(36)}${random[1].toString(36)}$`;
-    if (!text.includes(tag)) return tag + text + tag;
-  }
-}
-
-const ROLLED_BACK = new Error("rolled back");
 
 /** One record of each kind, fresh ids (the warm-up's batch). */
 function warmUpBatch(): string {
@@ -114,91 +92,96 @@ function warmUpBatch(): string {
 }
 
 /**
- * The ingest statement with the batch's values as literals: `private.ingest_prepared_rows`
- * (036) for a batch prepared as rows, else `private.ingest_prepared_batch` (033).
+ * The ingest statement and its parameters for a batch in any format: for binary, the 30
+ * columns as Buffers (views of the core's bytes, sent in binary), then the JSON lists.
  */
-export function ingestStatement(projectId: string, b: PreparedBatch): string {
+export function ingestCall(projectId: string, b: PreparedBatch): { text: string; values: unknown[] } {
   if (!UUID.test(projectId)) throw new StoreError("internal", `not a project id: ${JSON.stringify(projectId)}`);
-  const lists = ingestLists(b);
-  const rows = b.format === "rows";
-  // Rows: the four record lists are text, the other three JSON.
-  const literal = (list: string, k: number) => `${dollarQuoted(list)}::${rows && k < 4 ? "text" : "jsonb"}`;
-  return `SELECT private.${rows ? "ingest_prepared_rows" : "ingest_prepared_batch"}('${projectId}'::uuid, ${
-    lists.map(literal).join(", ")
-  })`;
+  if (b.format !== "binary") return { text: ingestSql(b), values: [projectId, ...ingestLists(b)] };
+  const columns = b.columns ?? [];
+  if (columns.length !== 30) throw new StoreError("internal", `a binary batch has 30 columns, not ${columns.length}`);
+  return {
+    text: INGEST_TYPED_SQL,
+    values: [
+      projectId,
+      ...columns.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)),
+      b.prompt_links,
+      scores(b),
+      warningRows(b),
+    ],
+  };
 }
 
 /** A store on the database at `url`; `close()` ends its connections. */
 export function createPgStore(url: string, options: PgStoreOptions = {}): PgStore {
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
   const max = options.maxConnections ?? 4;
-  const literalBytes = options.literalBatchBytes ?? LITERAL_BATCH_BYTES;
-  const sql = postgres(url, {
-    prepare: false,
+  const pool = new pg.Pool({
+    connectionString: url,
     max,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: options.idleTimeoutSeconds ?? 300,
-    fetch_types: false,
+    connectionTimeoutMillis: Math.round((options.connectTimeoutSeconds ?? 5) * 1000),
+    idleTimeoutMillis: Math.round((options.idleTimeoutSeconds ?? 300) * 1000),
     // Sent in the startup message: every statement on these connections has the timeout,
     // without a SET (and its round trip) per request.
-    connection: { statement_timeout: timeout },
-    onnotice: () => {},
+    statement_timeout: timeout,
   });
+  // An idle connection that breaks (a server restart) is dropped by the pool, which opens a
+  // new one when needed; without a listener the error would end the isolate.
+  pool.on("error", () => {});
 
   return {
-    batchFormat: "rows",
+    batchFormat: "binary",
 
     resolveApiKey: (keyHash) =>
       guarded(async () => {
         // No stored key has any other form (api_keys_key_hash_is_sha256_hex).
         if (!SHA256_HEX.test(keyHash)) return null;
-        const rows = await sql.unsafe(`SELECT project_id FROM private.resolve_api_key('${keyHash}')`);
+        const { rows } = await pool.query("SELECT project_id FROM private.resolve_api_key($1)", [keyHash]);
         return rows.length > 0 ? String(rows[0].project_id) : null;
       }),
 
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
-        // One statement, so one transaction: a small batch in one round trip (values as
-        // literals), a big one with parameters. `::text::jsonb`: given a bare `::jsonb`,
-        // postgres.js would serialise the (already JSON) text a second time.
-        const lists = ingestLists(b);
-        if (lists.reduce((n, list) => n + list.length, 0) <= literalBytes) {
-          await sql.unsafe(ingestStatement(projectId, b));
-        } else {
-          await sql.unsafe(ingestSql(b), [projectId, ...lists]);
-        }
+        // One statement, so one transaction, in one round trip.
+        await pool.query(ingestCall(projectId, b));
       }),
 
     ingestOtlp: (projectId: string, p: PreparedOtlp) =>
       guarded(async () => {
-        // Always with parameters: an OTLP export is rarely small enough for the literal form
-        // to matter, and one form keeps this path simple.
-        await sql.unsafe(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
+        await pool.query(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>
       guarded(async () => {
-        const rows = await sql.unsafe(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
+        const { rows } = await pool.query(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
         return rows.length === 0 ? null : promptVersion(rows[0]);
       }),
 
     warmUp: (connections = max) =>
       guarded(async () => {
-        // Concurrent transactions each take a connection of their own, up to `max`.
+        // Each transaction holds a connection of its own, up to `max`.
         await Promise.all(Array.from({ length: Math.min(connections, max) }, async () => {
           const project = crypto.randomUUID();
-          const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined, "rows");
+          const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined, "binary");
           if (!batch.ok) throw new Error(`the warm-up batch is invalid: ${batch.error}`);
-          await sql.begin(async (tx) => {
-            await tx.unsafe(`INSERT INTO private.projects (id, name) VALUES ('${project}', 'warm-up')`);
-            await tx.unsafe(ingestStatement(project, batch));
-            throw ROLLED_BACK;
-          }).catch((e) => {
-            if (e !== ROLLED_BACK) throw e;
-          });
+          const client = await pool.connect();
+          let broken: unknown;
+          try {
+            await client.query("BEGIN");
+            await client.query("INSERT INTO private.projects (id, name) VALUES ($1, 'warm-up')", [project]);
+            await client.query(ingestCall(project, batch));
+          } finally {
+            try {
+              await client.query("ROLLBACK");
+            } catch (e) {
+              broken = e;
+            }
+            // A connection whose ROLLBACK failed is not given back to the pool.
+            client.release(broken instanceof Error ? broken : undefined);
+          }
         }));
       }),
 
-    close: () => sql.end({ timeout: 5 }),
+    close: () => pool.end(),
   };
 }

@@ -22,11 +22,12 @@ export interface PromptVersion {
 /** The database access of the functions. */
 export interface Store {
   /**
-   * How this store wants the record lists of a batch: `"rows"` (rows text for
-   * `private.ingest_prepared_rows`, migration 036, the PostgreSQL stores) or JSON (the
-   * default). The handler asks the core for this format.
+   * How this store wants the record lists of a batch: `"binary"` (one PostgreSQL binary
+   * array per column for `private.ingest_prepared_typed`, migration 038: the PostgreSQL
+   * store), `"rows"` (rows text for `private.ingest_prepared_rows`, migration 036: PGlite)
+   * or JSON (the default). The handler asks the core for this format.
    */
-  readonly batchFormat?: "json" | "rows";
+  readonly batchFormat?: "json" | "rows" | "binary";
   /** The project of an active key with this SHA-256 hex hash, or null. */
   resolveApiKey(keyHash: string): Promise<string | null>;
   /** Writes a prepared batch in one transaction (records, prompt links, then scores). */
@@ -58,14 +59,18 @@ const UNAVAILABLE_CODES = /^(08|53|57P0[1-4]|57014|40001|40P01)/;
 const CLIENT_CODES = /^(P0001|22|23)/;
 /** Driver and socket failures: the database could not be reached. */
 const CONNECTION_CODES = /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED)$/;
+/** npm:pg's own connection failures, which carry no code. */
+const CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end)/;
 
-/** Sorts a database failure (postgres.js or PGlite) into client / unavailable / internal. */
+/** Sorts a database failure (npm:pg, postgres.js or PGlite) into client / unavailable / internal. */
 export function classify(e: unknown): StoreError {
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err?.code === "string" ? err.code : "";
   const message = typeof err?.message === "string" ? err.message : String(e);
   if (CLIENT_CODES.test(code)) return new StoreError("client", message, e);
   if (UNAVAILABLE_CODES.test(code) || CONNECTION_CODES.test(code)) return new StoreError("unavailable", message, e);
+  if (code === "" && CONNECTION_MESSAGES.test(message)) return new StoreError("unavailable", message, e);
   if (e instanceof Deno.errors.ConnectionRefused || e instanceof Deno.errors.ConnectionReset) {
     return new StoreError("unavailable", message, e);
   }
@@ -97,6 +102,20 @@ export const INGEST_SQL = `SELECT private.ingest_prepared_batch($1::uuid, $2::te
  */
 export const INGEST_ROWS_SQL = `SELECT private.ingest_prepared_rows($1::uuid, $2::text, $3::text, $4::text,
   $5::text, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb)`;
+
+/**
+ * The typed ingest statement (migration 038): $1 project, $2–$31 the 30 columns of
+ * `prepare_batch(…, "binary")` (sessions' 4, runs' 8, spans' 11, events' 7 fields, each a
+ * PostgreSQL binary array sent in binary format), then $32 prompt links, $33 scores and $34
+ * warnings as JSON texts. One statement, one transaction, the same refusals.
+ */
+export const INGEST_TYPED_SQL = `SELECT private.ingest_prepared_typed($1::uuid,
+  $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[],
+  $6::uuid[], $7::uuid[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::jsonb[], $13::jsonb[],
+  $14::uuid[], $15::uuid[], $16::uuid[], $17::text[], $18::text[], $19::timestamptz[], $20::timestamptz[], $21::text[],
+  $22::jsonb[], $23::integer[], $24::jsonb[],
+  $25::uuid[], $26::uuid[], $27::uuid[], $28::text[], $29::timestamptz[], $30::jsonb[], $31::jsonb[],
+  $32::text::jsonb, $33::text::jsonb, $34::text::jsonb)`;
 
 /** The ingest statement for the batch's format: INGEST_ROWS_SQL for rows, else INGEST_SQL. */
 export function ingestSql(b: PreparedBatch): string {
