@@ -5,9 +5,8 @@
  *
  * @module
  */
-import pg from "npm:pg@8.13.1";
 import { type GuardedStore, withCircuitBreaker } from "./breaker.ts";
-import { createPgStore } from "./pg_store.ts";
+import { createPgStore, loadPg } from "./pg_store.ts";
 
 /** Settings of the database access (all have defaults). */
 export interface DatabaseOptions {
@@ -25,6 +24,7 @@ export interface DatabaseOptions {
 
 /** `SELECT 1` on a new connection of its own (the pool's own reconnects back off for seconds). */
 export async function probePostgres(url: string, connectTimeoutMs: number): Promise<void> {
+  const { default: pg } = await loadPg();
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
   // A connection that breaks after connecting fails the query below; no listener, no crash.
   client.on("error", () => {});

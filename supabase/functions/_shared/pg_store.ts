@@ -20,12 +20,14 @@
  * writing a small batch (all six kinds) for a throwaway project and rolling it back.
  *
  * npm:pg reads libpq's environment variables (`PGHOST`, `PGUSER`, …, and `USER`) as defaults
- * for what the URL leaves out; under Deno it needs permission to read them.
+ * for what the URL leaves out, as soon as it is loaded; under Deno that needs permission to
+ * read them. It is therefore loaded by the first store created (`loadPg`), not when this
+ * module is imported: suites that import the functions without such permissions still run.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import pg from "npm:pg@8.13.1";
+import type { Pool } from "npm:pg@8.13.1";
 import { prepare_batch, type PreparedBatch, type PreparedOtlp } from "./core.ts";
 import {
   guarded,
@@ -112,22 +114,32 @@ export function ingestCall(projectId: string, b: PreparedBatch): { text: string;
   };
 }
 
+let pgModule: Promise<typeof import("npm:pg@8.13.1")> | undefined;
+
+/** npm:pg, loaded once, on first use (see the module documentation). */
+export function loadPg(): Promise<typeof import("npm:pg@8.13.1")> {
+  return pgModule ??= import("npm:pg@8.13.1");
+}
+
 /** A store on the database at `url`; `close()` ends its connections. */
 export function createPgStore(url: string, options: PgStoreOptions = {}): PgStore {
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 15_000));
   const max = options.maxConnections ?? 4;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    connectionTimeoutMillis: Math.round((options.connectTimeoutSeconds ?? 5) * 1000),
-    idleTimeoutMillis: Math.round((options.idleTimeoutSeconds ?? 300) * 1000),
-    // Sent in the startup message: every statement on these connections has the timeout,
-    // without a SET (and its round trip) per request.
-    statement_timeout: timeout,
+  const pooled: Promise<Pool> = loadPg().then(({ default: pg }) => {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max,
+      connectionTimeoutMillis: Math.round((options.connectTimeoutSeconds ?? 5) * 1000),
+      idleTimeoutMillis: Math.round((options.idleTimeoutSeconds ?? 300) * 1000),
+      // Sent in the startup message: every statement on these connections has the timeout,
+      // without a SET (and its round trip) per request.
+      statement_timeout: timeout,
+    });
+    // An idle connection that breaks (a server restart) is dropped by the pool, which opens
+    // a new one when needed; without a listener the error would end the isolate.
+    pool.on("error", () => {});
+    return pool;
   });
-  // An idle connection that breaks (a server restart) is dropped by the pool, which opens a
-  // new one when needed; without a listener the error would end the isolate.
-  pool.on("error", () => {});
 
   return {
     batchFormat: "binary",
@@ -136,24 +148,24 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
       guarded(async () => {
         // No stored key has any other form (api_keys_key_hash_is_sha256_hex).
         if (!SHA256_HEX.test(keyHash)) return null;
-        const { rows } = await pool.query("SELECT project_id FROM private.resolve_api_key($1)", [keyHash]);
+        const { rows } = await (await pooled).query("SELECT project_id FROM private.resolve_api_key($1)", [keyHash]);
         return rows.length > 0 ? String(rows[0].project_id) : null;
       }),
 
     ingest: (projectId: string, b: PreparedBatch) =>
       guarded(async () => {
         // One statement, so one transaction, in one round trip.
-        await pool.query(ingestCall(projectId, b));
+        await (await pooled).query(ingestCall(projectId, b));
       }),
 
     ingestOtlp: (projectId: string, p: PreparedOtlp) =>
       guarded(async () => {
-        await pool.query(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
+        await (await pooled).query(INGEST_OTLP_SQL, [projectId, ...otlpLists(p)]);
       }),
 
     resolvePrompt: (projectId, slug, label, version) =>
       guarded(async () => {
-        const { rows } = await pool.query(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
+        const { rows } = await (await pooled).query(RESOLVE_PROMPT_SQL, [projectId, slug, label, version]);
         return rows.length === 0 ? null : promptVersion(rows[0]);
       }),
 
@@ -164,7 +176,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
           const project = crypto.randomUUID();
           const batch = prepare_batch(new TextEncoder().encode(warmUpBatch()), project, undefined, "binary");
           if (!batch.ok) throw new Error(`the warm-up batch is invalid: ${batch.error}`);
-          const client = await pool.connect();
+          const client = await (await pooled).connect();
           let broken: unknown;
           try {
             await client.query("BEGIN");
@@ -182,6 +194,6 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): PgStor
         }));
       }),
 
-    close: () => pool.end(),
+    close: async () => await (await pooled).end(),
   };
 }
