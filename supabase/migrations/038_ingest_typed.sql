@@ -308,7 +308,6 @@ AS $fn$
 DECLARE
   v_fast boolean := false;
   v_resend boolean;
-  v_retry boolean := false;
   v_sessions jsonb;
   v_runs jsonb;
   v_spans jsonb;
@@ -316,36 +315,28 @@ DECLARE
 BEGIN
   -- As ingest_rows (037): a retried batch (its first event is stored: one primary-key
   -- probe) takes the re-send branch at once; a fresh-looking batch that meets a stored row
-  -- raises unique_violation in the fresh branch and is tried once more as a re-send.
+  -- raises unique_violation in the fresh branch and is tried once more as a re-send. Any
+  -- other failure (rolled back) leaves the batch to the reference; a statement timeout is
+  -- not caught here.
   v_resend := EXISTS (SELECT 1 FROM private.events WHERE id = p_event_id[1]);
-  BEGIN
-    PERFORM private.ingest_typed_fast(p_project_id, p_session_id, p_session_created_at, p_session_ended_at,
-      p_session_metadata, p_run_id, p_run_session_id, p_run_name, p_run_started_at, p_run_ended_at, p_run_status,
-      p_run_error, p_run_metadata, p_span_id, p_span_run_id, p_span_parent_span_id, p_span_kind, p_span_name,
-      p_span_started_at, p_span_ended_at, p_span_status, p_span_error, p_span_iteration, p_span_attributes,
-      p_event_id, p_event_run_id, p_event_span_id, p_event_type, p_event_created_at, p_event_content,
-      p_event_attributes, v_resend);
-    v_fast := true;
-  EXCEPTION
-    WHEN unique_violation THEN
-      v_retry := NOT v_resend;
-    WHEN OTHERS THEN
-      -- Rolled back: the reference decides (a statement timeout is not caught here).
-      NULL;
-  END;
-  IF v_retry THEN
+  LOOP
     BEGIN
       PERFORM private.ingest_typed_fast(p_project_id, p_session_id, p_session_created_at, p_session_ended_at,
         p_session_metadata, p_run_id, p_run_session_id, p_run_name, p_run_started_at, p_run_ended_at, p_run_status,
         p_run_error, p_run_metadata, p_span_id, p_span_run_id, p_span_parent_span_id, p_span_kind, p_span_name,
         p_span_started_at, p_span_ended_at, p_span_status, p_span_error, p_span_iteration, p_span_attributes,
         p_event_id, p_event_run_id, p_event_span_id, p_event_type, p_event_created_at, p_event_content,
-        p_event_attributes, true);
+        p_event_attributes, v_resend);
       v_fast := true;
-    EXCEPTION WHEN OTHERS THEN
-      NULL;
+      EXIT;
+    EXCEPTION
+      WHEN unique_violation THEN
+        EXIT WHEN v_resend;
+        v_resend := true;
+      WHEN OTHERS THEN
+        EXIT;
     END;
-  END IF;
+  END LOOP;
 
   IF v_fast THEN
     -- As ingest_batch_with_prompt_links: most batches carry no prompt links.

@@ -387,10 +387,11 @@ SELECT is((SELECT count(*)::int FROM private.spans WHERE id::text LIKE '0000000c
   'with every parent');
 
 ------------------------------------------------------------------ batches sent again (037's re-send branch)
--- How many times a call ran the fast path (1: one branch; 2: fresh, then re-send).
-CREATE FUNCTION pg_temp.fast_calls(call text) RETURNS bigint LANGUAGE plpgsql AS $$
+-- How many times a call ran the fast path `v_fn` (1: one branch; 2: fresh, then re-send).
+CREATE FUNCTION pg_temp.fast_calls(call text,
+  v_fn regprocedure DEFAULT 'private.ingest_rows_fast(uuid, text, text, text, text, boolean)') RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
-  v_fn regprocedure := 'private.ingest_rows_fast(uuid, text, text, text, text, boolean)';
   v_before bigint := COALESCE(pg_stat_get_xact_function_calls(v_fn), 0);
 BEGIN
   EXECUTE call;
@@ -558,19 +559,10 @@ SELECT is(pg_temp.took_reference(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000
   'typed: a fresh batch with stored parents and spans is written by the fast path');
 SELECT is(pg_temp.took_reference(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', '[]',
   jsonb_build_array(pg_temp.span(21, 1, 20), pg_temp.span(20, 1)), '[]')), true, 'typed: children first go to the reference');
-CREATE FUNCTION pg_temp.typed_fast_calls(call text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  v_fn regprocedure := 'private.ingest_typed_fast(uuid, uuid[], timestamptz[], timestamptz[], jsonb[], uuid[], uuid[],
-    text[], timestamptz[], timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[], text[], timestamptz[],
-    timestamptz[], text[], jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[], jsonb[], jsonb[],
-    boolean)';
-  v_before bigint := COALESCE(pg_stat_get_xact_function_calls(v_fn), 0);
-BEGIN
-  EXECUTE call;
-  RETURN COALESCE(pg_stat_get_xact_function_calls(v_fn), 0) - v_before;
-END;
-$$;
-SELECT is((SELECT pg_temp.typed_fast_calls(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e))
+SELECT is((SELECT pg_temp.fast_calls(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', s, r, sp, e),
+    'private.ingest_typed_fast(uuid, uuid[], timestamptz[], timestamptz[], jsonb[], uuid[], uuid[], text[], timestamptz[],
+    timestamptz[], text[], jsonb[], jsonb[], uuid[], uuid[], uuid[], text[], text[], timestamptz[], timestamptz[], text[],
+    jsonb[], integer[], jsonb[], uuid[], uuid[], uuid[], text[], timestamptz[], jsonb[], jsonb[], boolean)')
   FROM resent), 1::bigint, 'typed: an identical retry runs the fast path once (its re-send branch)');
 SET LOCAL ROLE service_role;
 SELECT lives_ok(pg_temp.typed_call('aaaaaaaa-0000-4000-8000-000000000000', '[]', jsonb_build_array(pg_temp.run(98, 1)), '[]',
