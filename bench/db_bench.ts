@@ -899,32 +899,24 @@ for (const state of ["empty", "pre-filled"]) {
     console.log(`chain 10,000 ≤ 2 × bushy 10,000 per record, ${state}: ${fmt(chain.ms / bushy.ms, 2)}×`);
   }
 }
-console.log("\n== typed (038) vs rows (036) on after: rows time / typed time (same run; > 1 means typed is faster)");
-for (const state of ["empty", "pre-filled"]) {
-  for (const c of CASES) {
-    const a = get(state, c.name, "after", "typed"), b = get(state, c.name, "after", "rows");
-    if (a && b) {
-      console.log(
-        `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
-          fmt(b.resend / a.resend, 2)
-        }×`,
-      );
+/** Prints, case by case, `against`'s time / `method`'s on `after`, fresh and re-sent (same run). */
+function compareMethods(method: Method, against: Method, title: string) {
+  console.log(`\n== ${title} on after: ${against} time / ${method} time (same run; > 1 means ${method} is faster)`);
+  for (const state of ["empty", "pre-filled"]) {
+    for (const c of CASES) {
+      const a = get(state, c.name, "after", method), b = get(state, c.name, "after", against);
+      if (a && b) {
+        console.log(
+          `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
+            fmt(b.resend / a.resend, 2)
+          }×`,
+        );
+      }
     }
   }
 }
-console.log("\n== rows (036) vs json on after: json time / rows time (same run; > 1 means rows is faster)");
-for (const state of ["empty", "pre-filled"]) {
-  for (const c of CASES) {
-    const a = get(state, c.name, "after", "rows"), b = get(state, c.name, "after", "json");
-    if (a && b) {
-      console.log(
-        `${state.padEnd(10)} ${c.name.padEnd(20)} fresh ${fmt(b.ms / a.ms, 2)}×   re-sent ${
-          fmt(b.resend / a.resend, 2)
-        }×`,
-      );
-    }
-  }
-}
+compareMethods("typed", "rows", "typed (038) vs rows (036)");
+compareMethods("rows", "json", "rows (036) vs json");
 for (const other of DATABASES.filter((db) => db !== "after")) {
   console.log(
     `\n== after (rows, 036) vs ${other} (json): RPC time of ${other} / RPC time of after (same run; > 1 means after is faster)`,
