@@ -36,17 +36,6 @@ impl PgType {
             PgType::Jsonb => 3802,
         }
     }
-
-    /// The SQL name of an array of this type.
-    pub const fn array_name(self) -> &'static str {
-        match self {
-            PgType::Uuid => "uuid[]",
-            PgType::Timestamptz => "timestamptz[]",
-            PgType::Text => "text[]",
-            PgType::Int4 => "int4[]",
-            PgType::Jsonb => "jsonb[]",
-        }
-    }
 }
 
 /// Writes one array: [`ArrayWriter::begin`], one `push_*` per element, [`ArrayWriter::end`].

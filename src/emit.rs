@@ -336,9 +336,14 @@ pub fn write(batch: &CheckedBatch, project_id: Uuid, format: Format) -> Prepared
     let project = quoted(project_id);
     let pid: &[u8] = &project;
     // Each record grows by at most its project id and a little key overhead, so the
-    // buffer is allocated once.
-    let records = batch.counts().total();
-    let mut out = Vec::with_capacity(12 + batch.sent_bytes.iter().sum::<usize>() + records * 64);
+    // buffer is allocated once. In the binary format it holds only the prompt links and
+    // scores (the record lists are the columns).
+    let c = batch.counts();
+    let (bytes, records) = match format {
+        Format::Binary => (batch.sent_bytes[4..].iter().sum::<usize>(), c.prompt_links + c.scores),
+        Format::Json | Format::Rows => (batch.sent_bytes.iter().sum::<usize>(), c.total()),
+    };
+    let mut out = Vec::with_capacity(12 + bytes + records * 64);
     let o = &mut out;
     let mut columns = None;
     let records_end = match format {
