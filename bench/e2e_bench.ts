@@ -185,7 +185,7 @@ interface Scenario {
 function scenarios(quick: boolean): Scenario[] {
   // [records, concurrency, requests per round, rounds]: short bursts, many rounds, so that the
   // machine's load drifting (it is shared) falls on both trees alike; a full run takes about
-  // six minutes (PGlite is the slow part).
+  // two minutes here (PGlite is the slow part).
   const plan: [number, number, number, number][] = quick
     ? [
       [10, 1, 5, 6],
